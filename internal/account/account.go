@@ -1,0 +1,113 @@
+// Package account holds the tenant side of the domain: accounts, the sites
+// that capture leads for them, and the users (admins and agents) who work
+// those leads. Every other record in Leadflow belongs to exactly one account.
+package account
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role is what a console user may do inside their account.
+type Role string
+
+const (
+	RoleAdmin Role = "admin"
+	RoleAgent Role = "agent"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleAgent }
+
+// Account is a tenant. Its ID prefixes every key in the store.
+type Account struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// SubStates lists, per pipeline state, the sub-states an agent may pick.
+	SubStates map[string][]string `json:"sub_states,omitempty"`
+	// Timezone is an IANA name used for "no time given" defaults.
+	Timezone  string    `json:"timezone,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AllowsSubState reports whether sub is configured for state. The empty
+// sub-state is always allowed.
+func (a Account) AllowsSubState(state, sub string) bool {
+	if sub == "" {
+		return true
+	}
+	return slices.Contains(a.SubStates[state], sub)
+}
+
+// Site is one capture endpoint of an account: a website, landing page or
+// ad form. Its public Key authenticates chatbots and forms; it is not a
+// secret in the browser sense, so origins and rate limits guard it.
+type Site struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Name     string `json:"name"`
+	Key      string `json:"key"`
+	// AllowedOrigins are scheme://host[:port] values browsers may post from.
+	// Empty means any origin.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	// Country is the ISO 3166-1 alpha-2 region used to read phone numbers
+	// written without a country code ("11 91234-5678" on a BR site).
+	Country string `json:"country"`
+	// RateLimitPerMinute caps captures per visitor IP per minute.
+	RateLimitPerMinute int       `json:"rate_limit_per_minute"`
+	CreatedAt          time.Time `json:"created_at"`
+}
+
+// DefaultRateLimitPerMinute applies when a site sets none.
+const DefaultRateLimitPerMinute = 30
+
+// OriginAllowed reports whether a browser Origin header may post to the
+// site. Requests without an Origin (server to server) are allowed.
+func (s Site) OriginAllowed(origin string) bool {
+	if origin == "" || len(s.AllowedOrigins) == 0 {
+		return true
+	}
+	origin = strings.TrimRight(strings.ToLower(origin), "/")
+	for _, o := range s.AllowedOrigins {
+		if strings.TrimRight(strings.ToLower(o), "/") == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// Limit returns the effective per-IP rate limit.
+func (s Site) Limit() int {
+	if s.RateLimitPerMinute <= 0 {
+		return DefaultRateLimitPerMinute
+	}
+	return s.RateLimitPerMinute
+}
+
+// User is a console user of one account.
+type User struct {
+	ID        string    `json:"id"`
+	TenantID  string    `json:"tenant_id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Role      Role      `json:"role"`
+	Active    bool      `json:"active"`
+	Away      bool      `json:"away"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Principal is the authenticated caller of a console request.
+type Principal struct {
+	TenantID string
+	UserID   string
+	Role     Role
+}
+
+// IsAdmin reports whether the caller holds the admin role.
+func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
+
+// ErrNotFound is returned by stores when an account, site or user does not
+// exist (or belongs to another tenant, which callers must not be able to tell).
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,58 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// The interfaces below are what the handlers need from storage; the DynamoDB
+// store in internal/dynamo implements all of them. They live here, at the
+// consumer, so each handler depends on the least it can.
+
+// Sites resolves a public site key to its site.
+type Sites interface {
+	SiteByKey(ctx context.Context, key string) (account.Site, error)
+}
+
+// Captures stores one capture: a new lead, or an append to the lead of the
+// same person. It enforces the site's per-IP rate limit (returning
+// *lead.RateLimitedError) in the same transaction.
+type Captures interface {
+	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
+}
+
+// Accounts reads tenant configuration and users.
+type Accounts interface {
+	Account(ctx context.Context, tenantID string) (account.Account, error)
+	User(ctx context.Context, tenantID, userID string) (account.User, error)
+}
+
+// LeadChange mutates a lead read from the store and returns the history
+// entries describing what it changed. Returning an error aborts the write.
+type LeadChange func(l *lead.Lead) ([]lead.Event, error)
+
+// NoteChange edits a note in place and returns its history entry.
+type NoteChange func(n *lead.Note) (lead.Event, error)
+
+// Leads reads and changes leads of one tenant. Every method takes the tenant
+// id first; a lead of another tenant is lead.ErrNotFound.
+type Leads interface {
+	Detail(ctx context.Context, tenantID, leadID string) (lead.Detail, error)
+	// Update applies change atomically with its history entries. ifVersion
+	// > 0 makes the write conditional on that version (lead.ErrVersionMismatch
+	// when stale); 0 means "whatever version was read".
+	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change LeadChange) (lead.Lead, error)
+	History(ctx context.Context, tenantID, leadID, cursor string, limit int) (lead.Page[lead.Event], error)
+	Conversation(ctx context.Context, tenantID, leadID, cursor string, limit int) (lead.Page[lead.Message], error)
+	Notes(ctx context.Context, tenantID, leadID, cursor string, limit int) (lead.Page[lead.Note], error)
+	AddNote(ctx context.Context, tenantID, leadID string, n lead.Note, ev lead.Event) error
+	UpdateNote(ctx context.Context, tenantID, leadID, noteID string, change NoteChange) (lead.Note, error)
+	DeleteNote(ctx context.Context, tenantID, leadID, noteID string, change NoteChange) error
+}
+
+// Pinger reports whether a backing service is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

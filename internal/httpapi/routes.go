@@ -1,0 +1,43 @@
+package httpapi
+
+// Function names the Lambda function that serves a route. The local server
+// serves every route; in AWS each function serves its own.
+type Function string
+
+const (
+	FunctionCapture Function = "capture" // public capture routes: template logical id CaptureFunction
+	FunctionAPI     Function = "api"     // console routes: template logical id ApiFunction
+)
+
+// Route is one method and path the HTTP API serves. Path uses API Gateway's
+// {param} syntax, which net/http's ServeMux also understands.
+type Route struct {
+	Method   string
+	Path     string
+	Function Function
+	// Public routes take no bearer token (capture routes use a site key).
+	Public bool
+}
+
+// Routes lists every route. The SAM template must declare exactly these
+// (internal/httpapi/template_test.go checks both directions).
+func Routes() []Route {
+	return []Route{
+		{"GET", "/healthz", FunctionCapture, true},
+		{"POST", "/v1/capture/leads", FunctionCapture, true},
+		{"OPTIONS", "/v1/capture/leads", FunctionCapture, true},
+		{"POST", "/v1/capture/forms/{site_key}", FunctionCapture, true},
+		{"OPTIONS", "/v1/capture/forms/{site_key}", FunctionCapture, true},
+
+		{"GET", "/v1/openapi.yaml", FunctionAPI, true},
+		{"GET", "/v1/me", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}", FunctionAPI, false},
+		{"PATCH", "/v1/leads/{id}", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/history", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/conversation", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/notes", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/notes", FunctionAPI, false},
+		{"PATCH", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
+		{"DELETE", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
+	}
+}

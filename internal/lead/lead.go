@@ -1,0 +1,254 @@
+// Package lead is the heart of the domain: a lead (one person who reached an
+// account through a chatbot, form, API or ad), its contact data, where it
+// came from (navigation touches), its pipeline state, and everything that
+// happened to it (notes, history, conversation).
+//
+// This package is pure: no AWS SDK, no I/O. Stores and handlers build on it.
+package lead
+
+import (
+	"errors"
+	"time"
+)
+
+// State is a pipeline state.
+type State string
+
+const (
+	StateNew        State = "new"
+	StateInProgress State = "in_progress"
+	StateSale       State = "sale"
+	StateNoSale     State = "no_sale"
+)
+
+// States lists the pipeline in order.
+var States = []State{StateNew, StateInProgress, StateSale, StateNoSale}
+
+// Valid reports whether s is a known pipeline state.
+func (s State) Valid() bool {
+	for _, v := range States {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// EntryMethod says how a lead first reached the account.
+type EntryMethod string
+
+const (
+	EntryChatbot     EntryMethod = "chatbot"
+	EntryForm        EntryMethod = "form"
+	EntryAPI         EntryMethod = "api"
+	EntryMetaLeadAds EntryMethod = "meta_lead_ads"
+	EntryGoogleAds   EntryMethod = "google_ads"
+	EntryImport      EntryMethod = "import"
+)
+
+// MaxRating is the top of the 0–5 star scale.
+const MaxRating = 5
+
+// Contact is how to reach the person. Phones are E.164, e-mail lower-cased,
+// CPF/CNPJ digits only.
+type Contact struct {
+	Email      string            `json:"email,omitempty"`
+	Phone      string            `json:"phone,omitempty"`
+	WhatsApp   string            `json:"whatsapp,omitempty"`
+	CPF        string            `json:"cpf,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Touch is the navigation metadata of one capture: where the person was and
+// which campaign brought them.
+type Touch struct {
+	At             time.Time   `json:"at"`
+	EntryMethod    EntryMethod `json:"entry_method"`
+	SiteID         string      `json:"site_id"`
+	PageURL        string      `json:"page_url,omitempty"`
+	LandingURL     string      `json:"landing_url,omitempty"`
+	GeneratedAtURL string      `json:"generated_at_url,omitempty"`
+	Referrer       string      `json:"referrer,omitempty"`
+	UTMSource      string      `json:"utm_source,omitempty"`
+	UTMMedium      string      `json:"utm_medium,omitempty"`
+	UTMCampaign    string      `json:"utm_campaign,omitempty"`
+	UTMTerm        string      `json:"utm_term,omitempty"`
+	UTMContent     string      `json:"utm_content,omitempty"`
+	GCLID          string      `json:"gclid,omitempty"`
+	FBCLID         string      `json:"fbclid,omitempty"`
+	IP             string      `json:"ip,omitempty"`
+	Country        string      `json:"country,omitempty"`
+	Region         string      `json:"region,omitempty"`
+	City           string      `json:"city,omitempty"`
+	UserAgent      string      `json:"user_agent,omitempty"`
+	Locale         string      `json:"locale,omitempty"`
+	FirstContactAt *time.Time  `json:"first_contact_at,omitempty"`
+}
+
+// Speaker is who wrote a conversation message.
+type Speaker string
+
+const (
+	SpeakerBot     Speaker = "bot"
+	SpeakerVisitor Speaker = "visitor"
+	SpeakerAgent   Speaker = "agent"
+)
+
+// Message is one line of a chatbot or chat conversation.
+type Message struct {
+	ID   string    `json:"id"`
+	From Speaker   `json:"from"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// Note is a free-text note an agent left on a lead.
+type Note struct {
+	ID        string    `json:"id"`
+	Text      string    `json:"text"`
+	AuthorID  string    `json:"author_id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ActorType says what kind of party made a change.
+type ActorType string
+
+const (
+	ActorUser   ActorType = "user"
+	ActorSystem ActorType = "system"
+	ActorWorker ActorType = "worker"
+)
+
+// Actor made a change recorded in history.
+type Actor struct {
+	Type ActorType `json:"type"`
+	ID   string    `json:"id,omitempty"`
+}
+
+// History actions.
+const (
+	ActionCreated     = "created"
+	ActionCaptured    = "captured" // a repeat capture of the same person
+	ActionUpdated     = "updated"
+	ActionNoteAdded   = "note_added"
+	ActionNoteEdited  = "note_edited"
+	ActionNoteDeleted = "note_deleted"
+)
+
+// Event is one history entry. Field, Before and After are set for field
+// changes; a capture carries its Touch in After.
+type Event struct {
+	ID     string    `json:"id"`
+	At     time.Time `json:"at"`
+	Actor  Actor     `json:"actor"`
+	Action string    `json:"action"`
+	Field  string    `json:"field,omitempty"`
+	Before any       `json:"before,omitempty"`
+	After  any       `json:"after,omitempty"`
+}
+
+// Lead is one person in an account's pipeline.
+type Lead struct {
+	ID          string      `json:"id"`
+	TenantID    string      `json:"-"`
+	ContactID   string      `json:"contact_id"`
+	Name        string      `json:"name"`
+	Rating      int         `json:"rating"`
+	State       State       `json:"state"`
+	SubState    string      `json:"sub_state,omitempty"`
+	OwnerID     string      `json:"owner_id,omitempty"`
+	EntryMethod EntryMethod `json:"entry_method"`
+	SiteID      string      `json:"site_id"`
+	Contact     Contact     `json:"contact"`
+	FirstTouch  Touch       `json:"first_touch"`
+	LastTouch   Touch       `json:"last_touch"`
+	// ExternalIDs are the idempotency keys (per site) that captured this lead.
+	ExternalIDs []string `json:"external_ids,omitempty"`
+	// Interactions counts captures of this person; lists sort by it.
+	Interactions int       `json:"interactions"`
+	Version      int64     `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Page is one page of a cursor-paged collection.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Detail is everything the lead screen shows, read in one go.
+type Detail struct {
+	Lead         Lead
+	Notes        Page[Note]
+	History      Page[Event]
+	Conversation Page[Message]
+}
+
+// Capture is one normalized, validated capture of a person, ready to store.
+type Capture struct {
+	SiteID       string
+	ExternalID   string
+	Name         string
+	Contact      Contact
+	Touch        Touch
+	Conversation []Message
+}
+
+// IdentityKey locates a person across captures: an e-mail, a phone
+// (phone and WhatsApp share the kind), a CPF/CNPJ, or a per-site external id.
+type IdentityKey struct {
+	Kind  string // "email", "phone", "cpf", "ext"
+	Value string
+}
+
+// CaptureResult is what a capture did.
+type CaptureResult struct {
+	LeadID    string `json:"lead_id"`
+	ContactID string `json:"contact_id"`
+	Created   bool   `json:"created"`
+}
+
+// Errors stores and services return; handlers map them to HTTP statuses.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrVersionMismatch = errors.New("version mismatch")
+	ErrForbidden       = errors.New("forbidden")
+)
+
+// RateLimitedError says the caller must wait before capturing again.
+type RateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitedError) Error() string { return "rate limited" }
+
+// FieldError names one bad input field. Field is a JSON path such as
+// "contact.email"; Code is stable for programs, Detail is for people.
+type FieldError struct {
+	Field  string `json:"field"`
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+// InvalidError carries every bad field of one request.
+type InvalidError struct{ Errors []FieldError }
+
+func (e *InvalidError) Error() string {
+	if len(e.Errors) == 0 {
+		return "invalid input"
+	}
+	return "invalid input: " + e.Errors[0].Field + ": " + e.Errors[0].Detail
+}
+
+// Add records a bad field.
+func (e *InvalidError) Add(field, code, detail string) {
+	e.Errors = append(e.Errors, FieldError{Field: field, Code: code, Detail: detail})
+}
+
+// Err returns e when it holds errors, nil otherwise.
+func (e *InvalidError) Err() error {
+	if e == nil || len(e.Errors) == 0 {
+		return nil
+	}
+	return e
+}
