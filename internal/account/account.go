@@ -28,7 +28,10 @@ type Account struct {
 	// SubStates lists, per pipeline state, the sub-states an agent may pick.
 	SubStates map[string][]string `json:"sub_states,omitempty"`
 	// Timezone is an IANA name used for "no time given" defaults.
-	Timezone  string    `json:"timezone,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	// Country (ISO 3166-1 alpha-2) reads phone numbers typed in the console
+	// without a country code.
+	Country   string    `json:"country,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
