@@ -1,0 +1,51 @@
+// Package dynamo is the DynamoDB store: one table, item collections, and
+// transactions for everything that must not be half-written. It implements
+// the storage interfaces of internal/httpapi.
+//
+// # Item layout
+//
+// Every key starts with the tenant, so a bug in a handler cannot reach another
+// account's data by guessing an id: the tenant is part of the address.
+//
+//	PK                                   SK                       what
+//	T#<tenant>                           ACCOUNT                  account
+//	T#<tenant>                           SITE#<site_id>           site
+//	T#<tenant>                           USER#<user_id>           console user
+//	SITEKEY#<key>                        SITEKEY                  copy of the site, by public key
+//	T#<tenant>#LEAD#<lead_id>            META                     the lead (GSI1: lists by created time)
+//	T#<tenant>#LEAD#<lead_id>            NOTE#<note_id>           note
+//	T#<tenant>#LEAD#<lead_id>            EVT#<event_id>           history entry
+//	T#<tenant>#LEAD#<lead_id>            MSG#<at>#<hash12>        conversation message
+//	T#<tenant>#KEY#<kind>#<value>        KEY                      identity key → lead_id, contact_id
+//	T#<tenant>#RL#<site_id>#<ip>         <unix minute>            rate-limit counter n (ttl)
+//
+// Why this shape:
+//
+//   - SITEKEY is the one key without a tenant prefix: a capture arrives with
+//     nothing but the public site key, and that key is how it finds its
+//     tenant. The item holds a full copy of the site (written in the same
+//     transaction as the site item), so resolving a key is one GetItem.
+//   - A lead and everything that belongs to it share one partition, so the
+//     detail screen is one Query. Note and event ids are ULIDs, so SK order
+//     is time order; history and notes page newest first by querying
+//     backwards. Messages are keyed by their own time (fixed width, UTC,
+//     milliseconds) plus a hash of speaker, text and time: the key is
+//     deterministic, so a re-posted transcript overwrites identical items
+//     instead of duplicating them.
+//   - Identity keys (external id per site, CPF/CNPJ, e-mail, phone) are
+//     their own items, written with attribute_not_exists in the same
+//     transaction as the lead. Two concurrent captures of the same person
+//     cannot both create a lead: one transaction wins, the other is
+//     cancelled and its cancellation reasons (ALL_OLD) name the winner.
+//   - The rate-limit counter is updated in the capture transaction itself,
+//     so a refused capture writes nothing and an accepted one counts once.
+//   - GSI1 (GSI1PK=T#<tenant>#LEADS, GSI1SK=<created_at>#<lead_id>) lists a
+//     tenant's leads by creation time; the time is fixed-width UTC with
+//     nanoseconds so string order is time order. GSI2 is reserved for
+//     scheduled changes by due time.
+//   - Every mutable item carries version; writes are conditional on the
+//     version read (optimistic locking), which the API exposes as ETag.
+//
+// Item attributes come from the domain types' json tags (attributevalue
+// with TagKey "json"); the store adds the key attributes and tenant_id.
+package dynamo
