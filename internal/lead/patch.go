@@ -1,0 +1,197 @@
+package lead
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/leadflow/leadflow/internal/account"
+)
+
+// Patch is a partial update from the console. nil = not given. For
+// SubState, OwnerID and contact fields "" clears.
+type Patch struct {
+	Name     *string
+	Rating   *int
+	State    *State
+	SubState *string
+	OwnerID  *string
+	// Contact fields are already normalized by the caller (E.164, lower-case
+	// e-mail, CPF digits); "" clears.
+	Email, Phone, WhatsApp, CPF *string
+	// Attributes set or, with a nil (or empty) value, remove extra contact
+	// attributes. Names are lower-cased.
+	Attributes map[string]*string
+}
+
+// Limits shared with capture.
+const (
+	maxNameLen      = 200
+	maxAttrKeyLen   = 64
+	maxAttrValueLen = 1024
+)
+
+var patchAttrKeyRE = regexp.MustCompile(`^[a-z0-9_.-]+$`)
+
+// Empty reports whether p changes nothing at all.
+func (p Patch) Empty() bool {
+	return p.Name == nil && p.Rating == nil && p.State == nil && p.SubState == nil &&
+		p.OwnerID == nil && p.Email == nil && p.Phone == nil && p.WhatsApp == nil &&
+		p.CPF == nil && len(p.Attributes) == 0
+}
+
+// Apply validates p against the account's pipeline, changes l, and returns
+// one history entry per changed field (Action "updated", Field "name",
+// "rating", "state", "sub_state", "owner_id", "contact.email",
+// "contact.phone", "contact.whatsapp", "contact.cpf" or
+// "contact.attributes.<k>", Before/After the old/new values, nil for empty).
+//
+// It returns a *InvalidError, leaving l untouched, for an empty or too long
+// name (codes required, too_long), a rating outside 0..5 (invalid), an
+// unknown state (not_allowed), a sub-state not configured for the (new)
+// state (not_allowed), or a bad attribute name or value. A state change
+// without a sub-state clears the old sub-state (recorded). No-op fields
+// produce no entry. UpdatedAt becomes now when anything changed; Version is
+// left to the store.
+func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) ([]Event, error) {
+	var bad InvalidError
+
+	var name string
+	if p.Name != nil {
+		name = strings.Join(strings.Fields(*p.Name), " ")
+		switch {
+		case !utf8.ValidString(name):
+			bad.Add("name", "invalid", "Must be valid UTF-8 text.")
+		case name == "":
+			bad.Add("name", "required", "The name must not be empty.")
+		case utf8.RuneCountInString(name) > maxNameLen:
+			bad.Add("name", "too_long", fmt.Sprintf("Must be at most %d characters.", maxNameLen))
+		}
+	}
+	if p.Rating != nil && (*p.Rating < 0 || *p.Rating > MaxRating) {
+		bad.Add("rating", "invalid", fmt.Sprintf("Must be between 0 and %d.", MaxRating))
+	}
+	state := l.State
+	if p.State != nil {
+		if !p.State.Valid() {
+			bad.Add("state", "not_allowed", "Must be one of new, in_progress, sale or no_sale.")
+		} else {
+			state = *p.State
+		}
+	}
+	// The sub-state after the patch: given, or cleared by a state change.
+	sub := l.SubState
+	switch {
+	case p.SubState != nil:
+		sub = strings.TrimSpace(*p.SubState)
+		if !acct.AllowsSubState(string(state), sub) {
+			bad.Add("sub_state", "not_allowed", fmt.Sprintf("Sub-state %q is not configured for state %q.", sub, state))
+		}
+	case state != l.State:
+		sub = ""
+	}
+	attrs := map[string]string{} // lower-cased name → new value ("" removes)
+	for _, k := range slices.Sorted(maps.Keys(p.Attributes)) {
+		lk := strings.ToLower(strings.TrimSpace(k))
+		f := "contact.attributes." + k
+		if len(lk) > maxAttrKeyLen || !patchAttrKeyRE.MatchString(lk) {
+			bad.Add(f, "invalid", fmt.Sprintf("Attribute names are 1 to %d characters of letters, digits, '_', '.' or '-'.", maxAttrKeyLen))
+			continue
+		}
+		var v string
+		if pv := p.Attributes[k]; pv != nil {
+			v = strings.TrimSpace(*pv)
+		}
+		if !utf8.ValidString(v) {
+			bad.Add(f, "invalid", "Must be valid UTF-8 text.")
+			continue
+		}
+		if utf8.RuneCountInString(v) > maxAttrValueLen {
+			bad.Add(f, "too_long", fmt.Sprintf("Must be at most %d characters.", maxAttrValueLen))
+			continue
+		}
+		attrs[lk] = v
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
+	}
+
+	var events []Event
+	record := func(field string, before, after any) {
+		events = append(events, Event{
+			ID: NewID(PrefixEvent, now), At: now, Actor: actor,
+			Action: ActionUpdated, Field: field, Before: before, After: after,
+		})
+	}
+	setString := func(field string, dst *string, v string) {
+		if *dst == v {
+			return
+		}
+		record(field, orNil(*dst), orNil(v))
+		*dst = v
+	}
+	if p.Name != nil {
+		setString("name", &l.Name, name)
+	}
+	if p.Rating != nil && *p.Rating != l.Rating {
+		record("rating", l.Rating, *p.Rating)
+		l.Rating = *p.Rating
+	}
+	if state != l.State {
+		record("state", orNil(string(l.State)), orNil(string(state)))
+		l.State = state
+	}
+	setString("sub_state", &l.SubState, sub)
+	if p.OwnerID != nil {
+		setString("owner_id", &l.OwnerID, strings.TrimSpace(*p.OwnerID))
+	}
+	for _, f := range []struct {
+		field string
+		dst   *string
+		v     *string
+	}{
+		{"contact.email", &l.Contact.Email, p.Email},
+		{"contact.phone", &l.Contact.Phone, p.Phone},
+		{"contact.whatsapp", &l.Contact.WhatsApp, p.WhatsApp},
+		{"contact.cpf", &l.Contact.CPF, p.CPF},
+	} {
+		if f.v != nil {
+			setString(f.field, f.dst, strings.TrimSpace(*f.v))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		v := attrs[k]
+		old := l.Contact.Attributes[k]
+		if old == v {
+			continue
+		}
+		record("contact.attributes."+k, orNil(old), orNil(v))
+		if v == "" {
+			delete(l.Contact.Attributes, k)
+			if len(l.Contact.Attributes) == 0 {
+				l.Contact.Attributes = nil
+			}
+			continue
+		}
+		if l.Contact.Attributes == nil {
+			l.Contact.Attributes = map[string]string{}
+		}
+		l.Contact.Attributes[k] = v
+	}
+	if len(events) > 0 {
+		l.UpdatedAt = now
+	}
+	return events, nil
+}
+
+// orNil maps the empty string to nil, so history shows "no value" as null.
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
