@@ -121,6 +121,12 @@ type Meta struct {
 
 var attrKeyRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
+// ValidAttributeKey reports whether k may name a contact attribute: 1 to 64
+// characters of letters, digits, '_', '.' or '-' (stored lower-cased).
+func ValidAttributeKey(k string) bool {
+	return k != "" && len(k) <= MaxAttrKeyLen && attrKeyRE.MatchString(k)
+}
+
 // Normalize validates req and returns the capture to store for site. Touch
 // time, site, IP and geolocation come from site and meta, never from the
 // body. On bad input it returns a *lead.InvalidError listing every bad field.
@@ -297,7 +303,7 @@ func (n *normalizer) attributes(in map[string]any) map[string]string {
 			continue
 		}
 		f := field + "." + k
-		if k == "" || len(k) > MaxAttrKeyLen || !attrKeyRE.MatchString(k) {
+		if !ValidAttributeKey(k) {
 			n.add(f, codeInvalid, fmt.Sprintf("Attribute names are 1 to %d characters of letters, digits, '_', '.' or '-'.", MaxAttrKeyLen))
 			continue
 		}

@@ -132,3 +132,14 @@ func TestParseURLParams(t *testing.T) {
 		}
 	}
 }
+
+func TestValidAttributeKey(t *testing.T) {
+	for k, want := range map[string]bool{
+		"company": true, "Company.Size_2-b": true, strings.Repeat("k", 64): true,
+		"": false, strings.Repeat("k", 65): false, "has space": false, "çà": false, "a/b": false, "a\x00": false,
+	} {
+		if got := ValidAttributeKey(k); got != want {
+			t.Errorf("ValidAttributeKey(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
