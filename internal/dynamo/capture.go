@@ -204,6 +204,9 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 	if err != nil {
 		return nil, nil, 0, nil, err
 	}
+	if len(items) > maxTxItems {
+		return nil, nil, 0, nil, fmt.Errorf("%d history entries in one capture is too many", len(events))
+	}
 	items, overflow = st.fill(items, msgs)
 	return items, keyIdx, rlIdx, overflow, nil
 }
@@ -295,7 +298,7 @@ func (st *Store) messageItems(tenant, leadID string, msgs []lead.Message) ([]map
 // commits (their keys are deterministic, so a retry rewrites them harmlessly).
 func (st *Store) fill(items []types.TransactWriteItem, msgs []map[string]types.AttributeValue) ([]types.TransactWriteItem, []map[string]types.AttributeValue) {
 	for i, m := range msgs {
-		if len(items) == maxTxItems {
+		if len(items) >= maxTxItems {
 			return items, msgs[i:]
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: m}})

@@ -259,3 +259,28 @@ func TestCaptureRateLimit(t *testing.T) {
 		t.Fatalf("next minute: %v", err)
 	}
 }
+
+// A repeat capture with 50 new attributes and a 50-message transcript needs
+// more than DynamoDB's 100 actions per transaction: the messages that do
+// not fit are written right after it commits.
+func TestCaptureRepeatOverTransactionLimit(t *testing.T) {
+	e := newEnv(t)
+	r := mustCapture(t, e, capture("ana@example.com"))
+	c := capture("ana@example.com")
+	c.Contact.Attributes = map[string]string{}
+	for i := range 50 {
+		c.Contact.Attributes["k"+itoa(i)] = "v"
+	}
+	c.Conversation = conversation(50, c.Touch.At, "long")
+	if res := mustCapture(t, e, c); res.Created || res.LeadID != r.LeadID {
+		t.Fatalf("repeat = %+v", res)
+	}
+	d := mustDetail(t, e, e.site.TenantID, r.LeadID)
+	if len(d.Conversation.Items) != 50 || len(d.Lead.Contact.Attributes) != 50 {
+		t.Fatalf("%d messages, %d attributes", len(d.Conversation.Items), len(d.Lead.Contact.Attributes))
+	}
+	h, err := e.store.History(context.Background(), e.site.TenantID, r.LeadID, "", 100)
+	if err != nil || len(h.Items) != 52 { // created, captured, 50 attribute changes
+		t.Fatalf("history = %d entries, %v", len(h.Items), err)
+	}
+}

@@ -29,6 +29,9 @@ const (
 // past DynamoDB's 1 MB page size).
 func (st *Store) Detail(ctx context.Context, tenantID, leadID string) (lead.Detail, error) {
 	var d lead.Detail
+	if badID(leadID) {
+		return d, fmt.Errorf("lead detail: %w", lead.ErrNotFound)
+	}
 	var meta map[string]types.AttributeValue
 	var notes, events, msgs []map[string]types.AttributeValue
 	in := &dynamodb.QueryInput{
@@ -134,6 +137,9 @@ func page[T any](ctx context.Context, st *Store, tenantID, leadID, prefix, curso
 		limit = defaultPageSize
 	}
 	limit = min(limit, maxPageSize)
+	if badID(leadID) {
+		return lead.Page[T]{}, lead.ErrNotFound
+	}
 	pk := leadPK(tenantID, leadID)
 	in := &dynamodb.QueryInput{
 		TableName:                 st.table,

@@ -422,3 +422,24 @@ func TestUpdateMovesIdentityKeys(t *testing.T) {
 		t.Fatalf("freed key still owned: %+v", r)
 	}
 }
+
+func TestIDsWithSeparator(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tenant := e.site.TenantID
+	r := mustCapture(t, e, capture("ana@example.com"))
+	for _, id := range []string{"", r.LeadID + "#x", "x#KEY"} {
+		if _, err := e.store.Detail(ctx, tenant, id); !errors.Is(err, lead.ErrNotFound) {
+			t.Fatalf("detail %q: %v", id, err)
+		}
+		if _, err := e.store.Notes(ctx, tenant, id, "", 10); !errors.Is(err, lead.ErrNotFound) {
+			t.Fatalf("notes %q: %v", id, err)
+		}
+		if _, err := e.store.Update(ctx, tenant, id, 0, setRating(1)); !errors.Is(err, lead.ErrNotFound) {
+			t.Fatalf("update %q: %v", id, err)
+		}
+		if _, err := e.store.UpdateNote(ctx, tenant, r.LeadID, id, editNote("x")); !errors.Is(err, lead.ErrNotFound) {
+			t.Fatalf("update note %q: %v", id, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,12 @@ import (
 // AddNote stores a new note and its history entry, provided the lead
 // exists (lead.ErrNotFound otherwise).
 func (st *Store) AddNote(ctx context.Context, tenantID, leadID string, note lead.Note, ev lead.Event) error {
+	if badID(leadID) {
+		return fmt.Errorf("add note: %w", lead.ErrNotFound)
+	}
+	if badID(note.ID) {
+		return errors.New("add note: note id is empty or contains '#'")
+	}
 	pk := leadPK(tenantID, leadID)
 	noteItem, err := item(note, pk, skNote+note.ID)
 	if err != nil {
@@ -77,6 +84,9 @@ func (st *Store) changeNote(ctx context.Context, tenantID, leadID, noteID string
 	op := "update"
 	if del {
 		op = "delete"
+	}
+	if badID(leadID) || badID(noteID) {
+		return fmt.Errorf("%s note: %w", op, lead.ErrNotFound)
 	}
 	for attempt := 1; ; attempt++ {
 		got, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{

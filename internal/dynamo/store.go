@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,9 +191,16 @@ func (st *Store) get(ctx context.Context, pk, sk string, v any) error {
 	return unmarshal(out.Item, v)
 }
 
+// badID reports an id that cannot name an item: ids never contain the key
+// separator, so one that does is simply not found.
+func badID(id string) bool { return id == "" || strings.Contains(id, "#") }
+
 // getLead reads a lead's META item; lead.ErrNotFound when missing.
 func (st *Store) getLead(ctx context.Context, tenant, leadID string) (lead.Lead, error) {
 	var l lead.Lead
+	if badID(leadID) {
+		return l, lead.ErrNotFound
+	}
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: st.table, Key: key(leadPK(tenant, leadID), skMeta), ConsistentRead: aws.Bool(true),
 	})
