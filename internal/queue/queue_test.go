@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,29 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/testenv"
 )
 
-// Temporary until internal/testenv lands.
-func sqsClient(tb testing.TB) *sqs.Client {
-	tb.Helper()
-	ep := os.Getenv("LEADFLOW_TEST_SQS_ENDPOINT")
-	if ep == "" {
-		tb.Skip("LEADFLOW_TEST_SQS_ENDPOINT not set")
-	}
-	return sqs.New(sqs.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(ep),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
-		}),
-	})
-}
-
-var seq atomic.Int64
-
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), seq.Add(1))
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func receive(t *testing.T, c *sqs.Client, url string, wait int32) []types.Message {
 	t.Helper()
@@ -52,9 +31,9 @@ func receive(t *testing.T, c *sqs.Client, url string, wait int32) []types.Messag
 }
 
 func TestSendReceive(t *testing.T) {
-	c := sqsClient(t)
+	c := testenv.SQS(t)
 	ctx := context.Background()
-	name := uniqueName("jobs")
+	name := testenv.UniqueName("jobs")
 	url, err := queue.CreateQueue(ctx, c, name, name+"-dlq")
 	if err != nil {
 		t.Fatal(err)
@@ -93,9 +72,9 @@ func TestSendReceive(t *testing.T) {
 }
 
 func TestDelay(t *testing.T) {
-	c := sqsClient(t)
+	c := testenv.SQS(t)
 	ctx := context.Background()
-	name := uniqueName("delay")
+	name := testenv.UniqueName("delay")
 	url, err := queue.CreateQueue(ctx, c, name, name+"-dlq")
 	if err != nil {
 		t.Fatal(err)
@@ -121,9 +100,9 @@ func TestDelay(t *testing.T) {
 }
 
 func TestRedrivePolicy(t *testing.T) {
-	c := sqsClient(t)
+	c := testenv.SQS(t)
 	ctx := context.Background()
-	name := uniqueName("redrive")
+	name := testenv.UniqueName("redrive")
 	url, err := queue.CreateQueue(ctx, c, name, name+"-dlq")
 	if err != nil {
 		t.Fatal(err)
@@ -151,9 +130,9 @@ func TestRedrivePolicy(t *testing.T) {
 }
 
 func TestRedriveToDLQ(t *testing.T) {
-	c := sqsClient(t)
+	c := testenv.SQS(t)
 	ctx := context.Background()
-	name := uniqueName("poison")
+	name := testenv.UniqueName("poison")
 	url, err := queue.CreateQueue(ctx, c, name, name+"-dlq")
 	if err != nil {
 		t.Fatal(err)
