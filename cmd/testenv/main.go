@@ -106,6 +106,7 @@ func run() int {
 
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = commandAttr()
 	cmd.Env = append(os.Environ(),
 		testenv.DynamoEndpointEnv+"="+dyn.Endpoint,
 		testenv.SQSEndpointEnv+"="+sqs.Endpoint,

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -244,5 +245,51 @@ func TestFixedPortTakenFails(t *testing.T) {
 	}
 	if d := time.Since(t0); d > DefaultStartTimeout/2 {
 		t.Errorf("failing on a busy port took %v; the output should have been noticed early", d)
+	}
+}
+
+// TestDynamoDBDataDirPersists checks DataDir (used by make dev) keeps tables
+// across restarts.
+func TestDynamoDBDataDirPersists(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	data := filepath.Join(t.TempDir(), "ddb")
+	call := func(p *Process, target, body string) string {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+target)
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		io.Copy(&b, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s %s", target, resp.Status, b.String())
+		}
+		return b.String()
+	}
+
+	p, err := StartDynamoDB(ctx, DynamoOptions{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(p, "CreateTable", `{"TableName":"kept","BillingMode":"PAY_PER_REQUEST",
+		"AttributeDefinitions":[{"AttributeName":"PK","AttributeType":"S"}],
+		"KeySchema":[{"AttributeName":"PK","KeyType":"HASH"}]}`)
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err = StartDynamoDB(ctx, DynamoOptions{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	if got := call(p, "ListTables", "{}"); !strings.Contains(got, `"kept"`) {
+		t.Fatalf("after restart ListTables = %s, want table kept", got)
 	}
 }
