@@ -91,6 +91,9 @@ func ensureCached(ctx context.Context, cacheDir, name string, fill func(ctx cont
 	if err := os.WriteFile(filepath.Join(tmp, completeMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("emulator: %w", err)
 	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp made it 0700
+		return "", fmt.Errorf("emulator: %w", err)
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		return "", fmt.Errorf("emulator: move %s into the cache: %w", name, err)
 	}
