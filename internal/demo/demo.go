@@ -1,0 +1,255 @@
+// Package demo creates the development account `demo` (api.md "Local
+// server"): a site, an admin and an agent, their tokens, and a handful of
+// realistic leads captured through the same path real captures take.
+// Seeding is idempotent: run it on every start.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/capture"
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// TenantID is the demo account's id.
+const TenantID = "demo"
+
+// Demo users.
+const (
+	AdminID  = "usr_admin"
+	AgentID  = "usr_agent"
+	Agent2ID = "usr_agent2"
+)
+
+// Store is what seeding writes through.
+type Store interface {
+	PutAccount(ctx context.Context, a account.Account) error
+	PutSite(ctx context.Context, s account.Site) error
+	PutUser(ctx context.Context, u account.User) error
+	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
+}
+
+// Issuer signs console tokens.
+type Issuer interface {
+	Issue(p account.Principal, ttl time.Duration) (string, error)
+}
+
+// Secrets are the development credentials kept in .local/demo.env, reused
+// across restarts so a persisted database keeps matching them.
+type Secrets map[string]string
+
+// Keys written to demo.env.
+const (
+	EnvSiteKey         = "LEADFLOW_SITE_KEY"
+	EnvAdminToken      = "LEADFLOW_ADMIN_TOKEN"
+	EnvAgentToken      = "LEADFLOW_AGENT_TOKEN"
+	EnvJWTSecret       = "LEADFLOW_JWT_SECRET"
+	EnvMetaAppSecret   = "LEADFLOW_META_APP_SECRET"
+	EnvMetaVerifyToken = "LEADFLOW_META_VERIFY_TOKEN"
+	EnvGoogleKey       = "LEADFLOW_GOOGLE_KEY"
+	tokenTTL           = 30 * 24 * time.Hour
+	siteID             = "site_demo"
+)
+
+// LoadSecrets reads a demo.env file; a missing file gives empty secrets.
+func LoadSecrets(path string) (Secrets, error) {
+	s := Secrets{}
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("demo: read %s: %w", path, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && !strings.HasPrefix(k, "#") {
+			s[k] = v
+		}
+	}
+	return s, nil
+}
+
+// Ensure fills in any missing random secret (site key, JWT secret, ads
+// webhook secrets).
+func (s Secrets) Ensure() {
+	for k, prefix := range map[string]string{
+		EnvSiteKey: "pk_demo_", EnvJWTSecret: "", EnvMetaAppSecret: "",
+		EnvMetaVerifyToken: "", EnvGoogleKey: "",
+	} {
+		if s[k] == "" {
+			s[k] = prefix + strings.ToLower(rand.Text())
+		}
+	}
+	if len(s[EnvJWTSecret]) < 32 {
+		s[EnvJWTSecret] = strings.ToLower(rand.Text() + rand.Text())
+	}
+}
+
+// Write saves s as KEY=value lines, readable by `source` and by make.
+func (s Secrets) Write(path string) error {
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Leadflow development credentials, written by `make dev`. Not for production.\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, s[k])
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// Site returns the demo site for a site key.
+func Site(key string, now time.Time) account.Site {
+	return account.Site{
+		ID: siteID, TenantID: TenantID, Name: "Loja Demo", Key: key,
+		// The console's local origins and the demo shop's.
+		AllowedOrigins:     []string{"http://127.0.0.1:8080", "http://localhost:8080", "http://localhost:5173", "https://shop.example.com"},
+		Country:            "BR",
+		RateLimitPerMinute: 120,
+		CreatedAt:          now,
+	}
+}
+
+// Account returns the demo account with Portuguese sub-states.
+func Account(now time.Time) account.Account {
+	return account.Account{
+		ID: TenantID, Name: "Loja Demo", Country: "BR", Timezone: "America/Sao_Paulo",
+		SubStates: map[string][]string{
+			string(lead.StateInProgress): {"primeiro_contato", "proposta_enviada", "negociacao"},
+			string(lead.StateSale):       {"pago", "aguardando_pagamento"},
+			string(lead.StateNoSale):     {"sem_interesse", "sem_contato", "preco_alto", "concorrente"},
+		},
+		CreatedAt: now,
+	}
+}
+
+// Seed writes the demo account, site, users and leads, and puts the site key
+// and both console tokens into secrets.
+func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.Time) error {
+	secrets.Ensure()
+	acct := Account(now)
+	if err := st.PutAccount(ctx, acct); err != nil {
+		return fmt.Errorf("demo: account: %w", err)
+	}
+	site := Site(secrets[EnvSiteKey], now)
+	if err := st.PutSite(ctx, site); err != nil {
+		return fmt.Errorf("demo: site: %w", err)
+	}
+	users := []account.User{
+		{ID: AdminID, TenantID: TenantID, Name: "Carla Mendes", Email: "carla@lojademo.com.br", Role: account.RoleAdmin, Active: true, CreatedAt: now},
+		{ID: AgentID, TenantID: TenantID, Name: "Rafael Lima", Email: "rafael@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
+		{ID: Agent2ID, TenantID: TenantID, Name: "Juliana Rocha", Email: "juliana@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
+	}
+	for _, u := range users {
+		if err := st.PutUser(ctx, u); err != nil {
+			return fmt.Errorf("demo: user %s: %w", u.ID, err)
+		}
+	}
+	var err error
+	if secrets[EnvAdminToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AdminID, Role: account.RoleAdmin}, tokenTTL); err != nil {
+		return fmt.Errorf("demo: token: %w", err)
+	}
+	if secrets[EnvAgentToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AgentID, Role: account.RoleAgent}, tokenTTL); err != nil {
+		return fmt.Errorf("demo: token: %w", err)
+	}
+	for i, req := range Leads(now) {
+		meta := capture.Meta{IP: fmt.Sprintf("177.%d.10.%d", 20+i, 40+i), Country: "BR", Region: "SP", City: "São Paulo", Now: now.Add(-time.Duration(len(Leads(now))-i) * 37 * time.Minute)}
+		c, err := capture.Normalize(site, req, meta)
+		if err != nil {
+			return fmt.Errorf("demo: lead %d: %w", i, err)
+		}
+		if _, err := st.Capture(ctx, site, c); err != nil {
+			return fmt.Errorf("demo: capture lead %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Leads are the demo captures: Portuguese names, real-looking campaigns and
+// chatbot transcripts. External ids make re-seeding a no-op.
+func Leads(now time.Time) []capture.Request {
+	at := func(min int) string { return now.Add(-time.Duration(min) * time.Minute).UTC().Format(time.RFC3339) }
+	msg := func(from, text string, min int) capture.RequestMessage {
+		return capture.RequestMessage{From: from, Text: text, At: at(min)}
+	}
+	return []capture.Request{
+		{
+			Source: "chatbot", ExternalID: "demo-conv-ana",
+			Contact: capture.RequestContact{Name: "Ana Souza", Email: "ana.souza@example.com", Phone: "(11) 91234-5678", CPF: "529.982.247-25",
+				Attributes: map[string]any{"empresa": "Acme Ltda", "orcamento": "10 mil"}},
+			Navigation: capture.RequestNavigation{
+				PageURL:    "https://shop.example.com/precos?utm_source=google&utm_medium=cpc&utm_campaign=black-friday-2026&utm_term=crm",
+				LandingURL: "https://shop.example.com/?gclid=Cj0KCQiA-demo", Referrer: "https://www.google.com/",
+				FirstContactAt: at(190), Locale: "pt-BR", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)",
+			},
+			Conversation: []capture.RequestMessage{
+				msg("bot", "Olá! Como posso ajudar?", 190),
+				msg("visitor", "Quero um orçamento para 20 usuários", 189),
+				msg("bot", "Perfeito! Qual o seu e-mail?", 189),
+				msg("visitor", "ana.souza@example.com", 188),
+			},
+		},
+		{
+			Source: "form", ExternalID: "demo-form-bruno",
+			Contact: capture.RequestContact{Name: "Bruno Oliveira", Email: "bruno.oliveira@example.com", Phone: "+55 21 99876-5432"},
+			Navigation: capture.RequestNavigation{
+				PageURL:  "https://shop.example.com/contato?utm_source=facebook&utm_medium=social&utm_campaign=lancamento-verao",
+				Referrer: "https://l.facebook.com/", Locale: "pt-BR",
+			},
+		},
+		{
+			Source: "chatbot", ExternalID: "demo-conv-camila",
+			Contact: capture.RequestContact{Name: "Camila Ferreira", WhatsApp: "+55 31 98765-4321",
+				Attributes: map[string]any{"interesse": "plano anual"}},
+			Navigation: capture.RequestNavigation{
+				PageURL: "https://shop.example.com/planos?utm_source=instagram&utm_medium=stories&utm_campaign=black-friday-2026",
+				Locale:  "pt-BR",
+			},
+			Conversation: []capture.RequestMessage{
+				msg("bot", "Oi! Quer falar com um consultor pelo WhatsApp?", 120),
+				msg("visitor", "Sim, por favor", 119),
+			},
+		},
+		{
+			Source: "api", ExternalID: "demo-api-diego",
+			Contact: capture.RequestContact{Name: "Diego Martins", Email: "diego@martins.com.br", CPF: "11.222.333/0001-81",
+				Attributes: map[string]any{"empresa": "Martins Transportes", "funcionarios": 45}},
+			Navigation: capture.RequestNavigation{
+				PageURL: "https://shop.example.com/empresas?utm_source=linkedin&utm_medium=paid&utm_campaign=b2b-q4",
+			},
+		},
+		{
+			Source: "chatbot", ExternalID: "demo-conv-elisa",
+			Contact: capture.RequestContact{Name: "Elisa Gonçalves", Email: "elisa.goncalves@example.com"},
+			Navigation: capture.RequestNavigation{
+				PageURL:  "https://shop.example.com/blog/como-vender-mais",
+				Referrer: "https://www.bing.com/", Locale: "pt-BR",
+			},
+			Conversation: []capture.RequestMessage{
+				msg("bot", "Olá! Posso te enviar nosso e-book?", 60),
+				msg("visitor", "Pode sim, obrigada", 59),
+			},
+		},
+		{
+			Source: "form", ExternalID: "demo-form-joao",
+			Contact: capture.RequestContact{Name: "João Silva", Phone: "11 3456-7890", Email: "joao.silva@example.com"},
+			Navigation: capture.RequestNavigation{
+				PageURL: "https://shop.example.com/?utm_source=google&utm_medium=organic",
+			},
+		},
+	}
+}

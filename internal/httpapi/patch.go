@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/capture"
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// readOnlyLeadFields may come back from a console that PATCHes the object it
+// read; they are ignored rather than refused.
+var readOnlyLeadFields = map[string]bool{
+	"id": true, "contact_id": true, "version": true, "created_at": true, "updated_at": true,
+	"entry_method": true, "site_id": true, "interactions": true, "navigation": true,
+	"scheduled_change": true, "notes": true, "history": true, "conversation": true,
+}
+
+// contactFields may be sent inside "contact" or at the top level.
+var contactFields = map[string]bool{"email": true, "phone": true, "whatsapp": true, "cpf": true, "attributes": true}
+
+// decodePatch reads a PATCH /v1/leads/{id} body into a lead.Patch,
+// normalizing contact data as capture does. JSON null clears a field. It
+// returns every bad field it finds; a body that is not a JSON object is the
+// single error on field "body".
+func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldError) {
+	var p lead.Patch
+	bad := &lead.InvalidError{}
+	var top map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&top); err != nil || top == nil {
+		bad.Add("body", "invalid", "The body must be a JSON object.")
+		return p, bad.Errors
+	}
+	contact := map[string]json.RawMessage{}
+	for k, v := range top {
+		switch {
+		case k == "contact":
+			var c map[string]json.RawMessage
+			if err := json.Unmarshal(v, &c); err != nil {
+				bad.Add("contact", "invalid_type", "contact must be an object.")
+				continue
+			}
+			for ck, cv := range c {
+				if !contactFields[ck] && ck != "name" {
+					bad.Add("contact."+ck, "unknown_field", "This field does not exist or cannot be changed.")
+					continue
+				}
+				if ck == "name" { // a console may keep the name with the contact
+					top["name"] = cv
+					continue
+				}
+				contact[ck] = cv
+			}
+		case contactFields[k]:
+			contact[k] = v
+		case readOnlyLeadFields[k], k == "name", k == "rating", k == "state", k == "sub_state", k == "owner_id":
+		default:
+			bad.Add(k, "unknown_field", "This field does not exist or cannot be changed.")
+		}
+	}
+
+	if v, ok := top["name"]; ok {
+		if s, ok := str(bad, "name", v, false); ok {
+			s = strings.Join(strings.Fields(s), " ")
+			p.Name = &s
+		}
+	}
+	if v, ok := top["rating"]; ok {
+		var n int
+		if err := json.Unmarshal(v, &n); err != nil {
+			bad.Add("rating", "invalid_type", "rating must be a whole number from 0 to 5.")
+		} else {
+			p.Rating = &n
+		}
+	}
+	if v, ok := top["state"]; ok {
+		if s, ok := str(bad, "state", v, false); ok {
+			st := lead.State(s)
+			p.State = &st
+		}
+	}
+	if v, ok := top["sub_state"]; ok {
+		if s, ok := str(bad, "sub_state", v, true); ok {
+			p.SubState = &s
+		}
+	}
+	if v, ok := top["owner_id"]; ok {
+		if s, ok := str(bad, "owner_id", v, true); ok {
+			p.OwnerID = &s
+		}
+	}
+
+	region := acct.Country
+	if region == "" {
+		region = "BR"
+	}
+	normalized := func(field string, norm func(string) (string, error), code string) *string {
+		v, ok := contact[field]
+		if !ok {
+			return nil
+		}
+		s, ok := str(bad, "contact."+field, v, true)
+		if !ok {
+			return nil
+		}
+		if s == "" {
+			return &s
+		}
+		n, err := norm(s)
+		if err != nil {
+			bad.Add("contact."+field, code, err.Error())
+			return nil
+		}
+		return &n
+	}
+	p.Email = normalized("email", capture.NormalizeEmail, "invalid_email")
+	phone := func(s string) (string, error) { return capture.NormalizePhone(s, region) }
+	p.Phone = normalized("phone", phone, "invalid_phone")
+	p.WhatsApp = normalized("whatsapp", phone, "invalid_phone")
+	p.CPF = normalized("cpf", capture.NormalizeCPF, "invalid_cpf")
+
+	if v, ok := contact["attributes"]; ok {
+		var attrs map[string]*string
+		if err := json.Unmarshal(v, &attrs); err != nil {
+			bad.Add("contact.attributes", "invalid_type", "attributes must be an object of strings (null removes one).")
+		} else {
+			p.Attributes = map[string]*string{}
+			for k, v := range attrs {
+				key := strings.ToLower(strings.TrimSpace(k))
+				if !capture.ValidAttributeKey(key) {
+					bad.Add("contact.attributes."+k, "invalid", "Attribute names are up to 64 letters, digits, _ . or -.")
+					continue
+				}
+				if v != nil && len([]rune(*v)) > capture.MaxAttrValueLen {
+					bad.Add("contact.attributes."+k, "too_long", fmt.Sprintf("Attribute values hold at most %d characters.", capture.MaxAttrValueLen))
+					continue
+				}
+				p.Attributes[key] = v
+			}
+		}
+	}
+	return p, bad.Errors
+}
+
+// str decodes a JSON string; null gives "" when nullable.
+func str(bad *lead.InvalidError, field string, v json.RawMessage, nullable bool) (string, bool) {
+	if string(bytes.TrimSpace(v)) == "null" {
+		if nullable {
+			return "", true
+		}
+		bad.Add(field, "required", field+" cannot be null.")
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		bad.Add(field, "invalid_type", field+" must be a string.")
+		return "", false
+	}
+	return strings.TrimSpace(s), true
+}

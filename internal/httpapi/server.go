@@ -1,0 +1,217 @@
+// Package httpapi is Leadflow's HTTP surface: one net/http handler per Lambda
+// function (capture, api) and one serving everything for the local server.
+// The same handlers run in Lambda (behind aws-lambda-go-api-proxy) and on a
+// laptop, so what the tests exercise is what AWS runs.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/problem"
+)
+
+// Deps is what the handlers need. Nil stores are allowed for functions that
+// don't serve the routes using them.
+type Deps struct {
+	Sites    Sites
+	Captures Captures
+	Accounts Accounts
+	Leads    Leads
+	Auth     auth.Authenticator
+	// Health lists what /healthz pings (store, queue).
+	Health  []Pinger
+	OpenAPI []byte
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// NewCapture serves the public capture routes (the CaptureFunction).
+func NewCapture(d Deps) http.Handler { return newHandler(d, FunctionCapture) }
+
+// NewAPI serves the console routes (the ApiFunction).
+func NewAPI(d Deps) http.Handler { return newHandler(d, FunctionAPI) }
+
+// NewLocal serves every route, for the local server.
+func NewLocal(d Deps) http.Handler { return newHandler(d, "") }
+
+type server struct {
+	Deps
+}
+
+func newHandler(d Deps, only Function) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &server{Deps: d}
+	handlers := s.handlers()
+	mux := http.NewServeMux()
+	methods := map[string][]string{}
+	for _, rt := range Routes() {
+		if only != "" && rt.Function != only {
+			continue
+		}
+		h, ok := handlers[rt.Method+" "+rt.Path]
+		if !ok {
+			panic("httpapi: no handler for route " + rt.Method + " " + rt.Path)
+		}
+		if !rt.Public {
+			h = s.authenticated(h)
+		}
+		mux.Handle(rt.Method+" "+rt.Path, h)
+		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+	}
+	// A known path with another method is a 405 problem, anything else 404.
+	for path, ms := range methods {
+		allow := strings.Join(ms, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not served here; allowed: "+allow))
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, problem.New(http.StatusNotFound, "not_found", "No route for "+r.URL.Path))
+	})
+	return s.logged(mux)
+}
+
+// handlers maps "METHOD path" (as in Routes) to its handler.
+func (s *server) handlers() map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /healthz":                         http.HandlerFunc(s.healthz),
+		"POST /v1/capture/leads":               http.HandlerFunc(s.captureLead),
+		"OPTIONS /v1/capture/leads":            http.HandlerFunc(s.capturePreflight),
+		"POST /v1/capture/forms/{site_key}":    http.HandlerFunc(s.captureForm),
+		"OPTIONS /v1/capture/forms/{site_key}": http.HandlerFunc(s.capturePreflight),
+
+		"GET /v1/openapi.yaml":                  http.HandlerFunc(s.openAPI),
+		"GET /v1/me":                            http.HandlerFunc(s.me),
+		"GET /v1/leads/{id}":                    http.HandlerFunc(s.leadDetail),
+		"PATCH /v1/leads/{id}":                  http.HandlerFunc(s.leadPatch),
+		"GET /v1/leads/{id}/history":            http.HandlerFunc(s.leadHistory),
+		"GET /v1/leads/{id}/conversation":       http.HandlerFunc(s.leadConversation),
+		"GET /v1/leads/{id}/notes":              http.HandlerFunc(s.noteList),
+		"POST /v1/leads/{id}/notes":             http.HandlerFunc(s.noteCreate),
+		"PATCH /v1/leads/{id}/notes/{note_id}":  http.HandlerFunc(s.noteUpdate),
+		"DELETE /v1/leads/{id}/notes/{note_id}": http.HandlerFunc(s.noteDelete),
+	}
+}
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// logged writes one access-log line per request (never bodies or contact
+// data) and turns a panic into a 500 problem instead of a dropped connection.
+func (s *server) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.Logger.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					problem.Write(rec, problem.New(http.StatusInternalServerError, "internal", "Unexpected error."))
+				}
+			}
+			s.Logger.InfoContext(r.Context(), "request",
+				"method", r.Method, "route", r.Pattern, "status", rec.status,
+				"duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// authenticated requires a console principal.
+func (s *server) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Auth == nil {
+			problem.Write(w, problem.New(http.StatusUnauthorized, "unauthorized", "Console routes need a bearer token."))
+			return
+		}
+		p, err := s.Auth.Authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="leadflow"`)
+			problem.Write(w, problem.New(http.StatusUnauthorized, "unauthorized", "A valid bearer token is required."))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// principal returns the caller set by authenticated.
+func principal(r *http.Request) account.Principal {
+	p, _ := auth.PrincipalFrom(r.Context())
+	return p
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	for _, p := range s.Health {
+		if err := p.Ping(ctx); err != nil {
+			s.Logger.WarnContext(ctx, "health check failed", "err", err)
+			problem.Write(w, problem.New(http.StatusServiceUnavailable, "unavailable", "A backing service is unreachable."))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *server) openAPI(w http.ResponseWriter, r *http.Request) {
+	if len(s.OpenAPI) == 0 {
+		problem.Write(w, problem.New(http.StatusNotFound, "not_found", "No API document is bundled."))
+		return
+	}
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(s.OpenAPI)
+}
+
+func (s *server) me(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	out := map[string]string{"tenant_id": p.TenantID, "user_id": p.UserID, "role": string(p.Role)}
+	if s.Accounts != nil {
+		if u, err := s.Accounts.User(r.Context(), p.TenantID, p.UserID); err == nil {
+			out["name"] = u.Name
+		} else if !errors.Is(err, account.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
