@@ -166,9 +166,9 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 	if secrets[EnvAgentToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AgentID, Role: account.RoleAgent}, tokenTTL); err != nil {
 		return fmt.Errorf("demo: token: %w", err)
 	}
-	for i, req := range Leads(now) {
-		meta := capture.Meta{IP: fmt.Sprintf("177.%d.10.%d", 20+i, 40+i), Country: "BR", Region: "SP", City: "São Paulo", Now: now.Add(-time.Duration(len(Leads(now))-i) * 37 * time.Minute)}
-		c, err := capture.Normalize(site, req, meta)
+	for i, dl := range Leads(now) {
+		meta := capture.Meta{IP: fmt.Sprintf("177.%d.10.%d", 20+i, 40+i), Country: "BR", Region: "SP", City: "São Paulo", Now: dl.At}
+		c, err := capture.Normalize(site, dl.Request, meta)
 		if err != nil {
 			return fmt.Errorf("demo: lead %d: %w", i, err)
 		}
@@ -179,17 +179,24 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 	return nil
 }
 
+// Lead is one demo capture and when it happened.
+type Lead struct {
+	At      time.Time
+	Request capture.Request
+}
+
 // Leads are the demo captures: Portuguese names, real-looking campaigns and
-// chatbot transcripts. External ids make re-seeding a no-op.
-func Leads(now time.Time) []capture.Request {
+// chatbot transcripts, spread over the last hours. External ids make
+// re-seeding a no-op.
+func Leads(now time.Time) []Lead {
 	at := func(min int) string { return now.Add(-time.Duration(min) * time.Minute).UTC().Format(time.RFC3339) }
 	msg := func(from, text string, min int) capture.RequestMessage {
 		return capture.RequestMessage{From: from, Text: text, At: at(min)}
 	}
-	return []capture.Request{
+	reqs := []capture.Request{
 		{
 			Source: "chatbot", ExternalID: "demo-conv-ana",
-			Contact: capture.RequestContact{Name: "Ana Souza", Email: "ana.souza@example.com", Phone: "(11) 91234-5678", CPF: "529.982.247-25",
+			Contact: capture.RequestContact{Name: "Ana Souza", Email: "ana.souza@example.com", Phone: "(11) 98888-1234", CPF: "111.444.777-35",
 				Attributes: map[string]any{"empresa": "Acme Ltda", "orcamento": "10 mil"}},
 			Navigation: capture.RequestNavigation{
 				PageURL:    "https://shop.example.com/precos?utm_source=google&utm_medium=cpc&utm_campaign=black-friday-2026&utm_term=crm",
@@ -252,4 +259,11 @@ func Leads(now time.Time) []capture.Request {
 			},
 		},
 	}
+	// Captured after their last message, oldest first.
+	ago := []int{185, 150, 118, 90, 58, 20}
+	out := make([]Lead, len(reqs))
+	for i, r := range reqs {
+		out[i] = Lead{At: now.Add(-time.Duration(ago[i]) * time.Minute), Request: r}
+	}
+	return out
 }
