@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/config"
+	"github.com/leadflow/leadflow/internal/dynamo"
+	"github.com/leadflow/leadflow/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func TestOnboardAnAccount(t *testing.T) {
+	ctx := context.Background()
+	client := testenv.DynamoDB(t)
+	table := testenv.UniqueName("admin")
+	if err := dynamo.CreateTable(ctx, client, table); err != nil {
+		t.Fatal(err)
+	}
+	st := dynamo.New(client, table)
+	cfg := config.Config{JWTSecret: strings.Repeat("s", 32), JWTIssuer: "leadflow-local"}
+	now := time.Now().UTC()
+	cmd := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, args, st, cfg, &out, now)
+		return out.String(), err
+	}
+
+	if _, err := cmd("site", "-tenant", "acme", "-name", "x"); err == nil {
+		t.Fatal("a site for a missing account was accepted")
+	}
+	if _, err := cmd("account", "-id", "Acme Ltda", "-name", "Acme"); err == nil {
+		t.Fatal("an invalid account id was accepted")
+	}
+	if _, err := cmd("account", "-id", "acme", "-name", "Acme Ltda"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd("site", "-tenant", "acme", "-name", "acme.com.br", "-origin", "https://acme.com.br, https://www.acme.com.br", "-rate", "12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := strings.Cut(out, "site key: ")
+	key = strings.TrimSpace(key)
+	site, err := st.SiteByKey(ctx, key)
+	if err != nil {
+		t.Fatalf("printed key %q does not find the site: %v", key, err)
+	}
+	if site.TenantID != "acme" || site.RateLimitPerMinute != 12 || len(site.AllowedOrigins) != 2 || !site.OriginAllowed("https://www.acme.com.br") {
+		t.Errorf("site = %+v", site)
+	}
+	if _, err := cmd("user", "-tenant", "acme", "-id", "usr_ana", "-name", "Ana", "-role", "owner"); err == nil {
+		t.Error("an unknown role was accepted")
+	}
+	if _, err := cmd("user", "-tenant", "acme", "-id", "usr_ana", "-name", "Ana", "-email", "Ana@Acme.com.br", "-role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.User(ctx, "acme", "usr_ana")
+	if err != nil || u.Role != "admin" || !u.Active || u.Email != "ana@acme.com.br" {
+		t.Errorf("user = %+v, %v", u, err)
+	}
+	tok, err := cmd("token", "-tenant", "acme", "-user", "usr_ana", "-role", "admin")
+	if err != nil || strings.Count(tok, ".") != 2 {
+		t.Errorf("token = %q, %v", tok, err)
+	}
+}
