@@ -125,7 +125,7 @@ func (s *server) leadPatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	actor := lead.Actor{Type: lead.ActorUser, ID: p.UserID}
+	actor := userActor(p)
 	l, err := s.Leads.Update(r.Context(), p.TenantID, r.PathValue("id"), ifVersion, func(l *lead.Lead) ([]lead.Event, error) {
 		events, err := l.Apply(patch, actor, acct, s.Now().UTC())
 		if len(decodeErrs) == 0 {
@@ -244,10 +244,7 @@ func (s *server) noteCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.Now().UTC()
 	n := lead.Note{ID: lead.NewID(lead.PrefixNote, now), Text: text, AuthorID: p.UserID, CreatedAt: now, UpdatedAt: now}
-	ev := lead.Event{
-		ID: lead.NewID(lead.PrefixEvent, now), At: now, Actor: lead.Actor{Type: lead.ActorUser, ID: p.UserID},
-		Action: lead.ActionNoteAdded, Field: "notes", After: noteRef(n),
-	}
+	ev := lead.NoteEvent(lead.ActionNoteAdded, userActor(p), now, nil, &n)
 	if err := s.Leads.AddNote(r.Context(), p.TenantID, r.PathValue("id"), n, ev); err != nil {
 		s.fail(w, r, err)
 		return
@@ -270,13 +267,10 @@ func (s *server) noteUpdate(w http.ResponseWriter, r *http.Request) {
 		if err := mayChangeNote(p, *n); err != nil {
 			return lead.Event{}, err
 		}
-		before := noteRef(*n)
+		before := *n
 		now := s.Now().UTC()
 		n.Text, n.UpdatedAt = text, now
-		return lead.Event{
-			ID: lead.NewID(lead.PrefixEvent, now), At: now, Actor: lead.Actor{Type: lead.ActorUser, ID: p.UserID},
-			Action: lead.ActionNoteEdited, Field: "notes", Before: before, After: noteRef(*n),
-		}, nil
+		return lead.NoteEvent(lead.ActionNoteEdited, userActor(p), now, &before, n), nil
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -291,11 +285,7 @@ func (s *server) noteDelete(w http.ResponseWriter, r *http.Request) {
 		if err := mayChangeNote(p, *n); err != nil {
 			return lead.Event{}, err
 		}
-		now := s.Now().UTC()
-		return lead.Event{
-			ID: lead.NewID(lead.PrefixEvent, now), At: now, Actor: lead.Actor{Type: lead.ActorUser, ID: p.UserID},
-			Action: lead.ActionNoteDeleted, Field: "notes", Before: noteRef(*n),
-		}, nil
+		return lead.NoteEvent(lead.ActionNoteDeleted, userActor(p), s.Now().UTC(), n, nil), nil
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -312,10 +302,8 @@ func mayChangeNote(p account.Principal, n lead.Note) error {
 	return lead.ErrForbidden
 }
 
-// noteRef is what history keeps of a note.
-func noteRef(n lead.Note) map[string]string {
-	return map[string]string{"id": n.ID, "text": n.Text}
-}
+// userActor is the history actor of a console caller.
+func userActor(p account.Principal) lead.Actor { return lead.Actor{Type: lead.ActorUser, ID: p.UserID} }
 
 // fail maps domain and store errors to problem responses.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
