@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/config"
-	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -16,12 +15,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestOnboardAnAccount(t *testing.T) {
 	ctx := context.Background()
-	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("admin")
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(client, table)
+	st := testenv.Store(t)
 	cfg := config.Config{JWTSecret: strings.Repeat("s", 32), JWTIssuer: "leadflow-local"}
 	now := time.Now().UTC()
 	cmd := func(args ...string) (string, error) {

@@ -11,7 +11,6 @@ import (
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/demo"
-	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -21,12 +20,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // no-op the second time, and leave credentials that actually work.
 func TestSeedIsIdempotentAndItsCredentialsWork(t *testing.T) {
 	ctx := context.Background()
-	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("demo")
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(client, table)
+	st := testenv.Store(t)
 	envPath := filepath.Join(t.TempDir(), "demo.env")
 	secrets, err := demo.LoadSecrets(envPath)
 	if err != nil {

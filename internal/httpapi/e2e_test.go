@@ -43,12 +43,6 @@ var sharedValidator *openapi.Validator
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	ctx := context.Background()
-	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("e2e")
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
-		t.Fatalf("create table: %v", err)
-	}
 	if sharedValidator == nil {
 		v, err := openapi.NewValidator()
 		if err != nil {
@@ -56,7 +50,7 @@ func newStack(t *testing.T) *stack {
 		}
 		sharedValidator = v
 	}
-	s := &stack{t: t, store: dynamo.New(client, table), validator: sharedValidator, now: time.Now().UTC()}
+	s := &stack{t: t, store: testenv.Store(t), validator: sharedValidator, now: time.Now().UTC()}
 	hm, err := auth.NewHMAC([]byte(strings.Repeat("k", 40)), "leadflow-test")
 	if err != nil {
 		t.Fatal(err)

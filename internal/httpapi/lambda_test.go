@@ -15,7 +15,6 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
-	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/testenv"
@@ -42,10 +41,7 @@ func loadEvent(t *testing.T, name, leadID string) events.APIGatewayV2HTTPRequest
 // invoke -e events/...` would do, without Docker.
 func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	ctx := context.Background()
-	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("lambda")
-	must(t, dynamo.CreateTable(ctx, client, table))
-	store := dynamo.New(client, table)
+	store := testenv.Store(t)
 	now := time.Now().UTC()
 	must(t, store.PutAccount(ctx, account.Account{ID: "demo", Name: "Demo", Country: "BR",
 		SubStates: map[string][]string{"in_progress": {"proposta_enviada"}}, CreatedAt: now}))

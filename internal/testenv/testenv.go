@@ -59,10 +59,10 @@ type lazy struct {
 }
 
 var (
-	dynamo = &lazy{env: DynamoEndpointEnv, start: func(ctx context.Context) (*emulator.Process, error) {
+	dynamoLocal = &lazy{env: DynamoEndpointEnv, start: func(ctx context.Context) (*emulator.Process, error) {
 		return emulator.StartDynamoDB(ctx, emulator.DynamoOptions{})
 	}}
-	queue = &lazy{env: SQSEndpointEnv, start: func(ctx context.Context) (*emulator.Process, error) {
+	sqsLocal = &lazy{env: SQSEndpointEnv, start: func(ctx context.Context) (*emulator.Process, error) {
 		return emulator.StartSQS(ctx, emulator.SQSOptions{})
 	}}
 )
@@ -103,7 +103,7 @@ func (l *lazy) stop() error {
 // with the tests' exit code. Use it as the package's TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
-	for _, l := range []*lazy{dynamo, queue} {
+	for _, l := range []*lazy{dynamoLocal, sqsLocal} {
 		if err := l.stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
 		}
@@ -115,14 +115,14 @@ func Main(m *testing.M) {
 // starting DynamoDB Local if needed. It fails the test if that is impossible.
 func DynamoEndpoint(t testing.TB) string {
 	t.Helper()
-	return dynamo.get(t)
+	return dynamoLocal.get(t)
 }
 
 // SQSEndpoint returns the SQS endpoint URL (http://127.0.0.1:PORT), starting
 // the SQS emulator if needed. It fails the test if that is impossible.
 func SQSEndpoint(t testing.TB) string {
 	t.Helper()
-	return queue.get(t)
+	return sqsLocal.get(t)
 }
 
 // DynamoDB returns a client for the test DynamoDB endpoint.
