@@ -21,9 +21,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/app"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
@@ -57,7 +56,7 @@ func openStore(ctx context.Context, cfg config.Config) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil
+	return dynamo.New(app.NewDynamoDB(awsCfg), cfg.Table), nil
 }
 
 const usage = `usage: leadflow-admin <account|site|user|token> [flags]

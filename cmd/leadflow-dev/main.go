@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/internal/app"
@@ -98,7 +97,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := dynamo.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), "leadflow"); err != nil {
+	if err := dynamo.CreateTable(ctx, app.NewDynamoDB(awsCfg), "leadflow"); err != nil {
 		return fmt.Errorf("create table: %w", err)
 	}
 	queueURL, err := queue.CreateQueue(ctx, sqs.NewFromConfig(awsCfg), "leadflow-jobs", "leadflow-jobs-dlq")

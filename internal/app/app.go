@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -44,7 +45,7 @@ func Load(ctx context.Context) (*App, error) {
 	a := &App{
 		Config: cfg,
 		Logger: cfg.Logger(),
-		Store:  dynamo.New(dynamodb.NewFromConfig(awsCfg, localEmulatorFixes), cfg.Table),
+		Store:  dynamo.New(NewDynamoDB(awsCfg), cfg.Table),
 	}
 	if cfg.JobsQueueURL != "" {
 		a.Queue = queue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL)
@@ -60,6 +61,11 @@ func Load(ctx context.Context) (*App, error) {
 		a.Auth = auth.FromAuthorizer{}
 	}
 	return a, nil
+}
+
+// NewDynamoDB is the DynamoDB client every Leadflow program uses.
+func NewDynamoDB(awsCfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(awsCfg, localEmulatorFixes)
 }
 
 // localEmulatorFixes: DynamoDB Local answers cancelled transactions with an
