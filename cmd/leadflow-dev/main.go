@@ -105,6 +105,13 @@ func run() error {
 		return fmt.Errorf("create queue: %w", err)
 	}
 	os.Setenv("LEADFLOW_JOBS_QUEUE_URL", queueURL)
+	if os.Getenv("LEADFLOW_GRAPH_URL") == "" {
+		graphURL, err := startGraphStandIn(ctx)
+		if err != nil {
+			return fmt.Errorf("graph api stand-in: %w", err)
+		}
+		os.Setenv("LEADFLOW_GRAPH_URL", graphURL)
+	}
 
 	a, err := app.Load(ctx)
 	if err != nil {
@@ -120,6 +127,11 @@ func run() error {
 	if err := secrets.Write(envPath); err != nil {
 		return err
 	}
+	fetcher, err := a.MetaFetcher(ctx)
+	if err != nil {
+		return err
+	}
+	go runMetaJobs(ctx, sqs.NewFromConfig(awsCfg), queueURL, fetcher, log)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", *port))
 	if err != nil {
@@ -136,11 +148,12 @@ func run() error {
 Leadflow is running on http://%s
   DynamoDB Local  %s
   SQS emulator    %s (queue %s)
+  Graph API       %s
   credentials     %s  (source it: set -a; . %s; set +a)
   site key        %s
 Press Ctrl-C to stop.
 
-`, ln.Addr(), ddb.Endpoint, mq.Endpoint, queueURL, envPath, envPath, secrets[demo.EnvSiteKey])
+`, ln.Addr(), ddb.Endpoint, mq.Endpoint, queueURL, os.Getenv("LEADFLOW_GRAPH_URL"), envPath, envPath, secrets[demo.EnvSiteKey])
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -5,6 +5,7 @@ package account
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -114,3 +115,34 @@ func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
 // ErrNotFound is returned by stores when an account, site or user does not
 // exist (or belongs to another tenant, which callers must not be able to tell).
 var ErrNotFound = errors.New("not found")
+
+// AdsSecrets are one site's credentials for the ads webhooks. They live in
+// their own store item, separate from the site (whose copy is looked up by
+// public key), are never returned by any API, and print redacted so a log
+// line or an error can't leak them.
+type AdsSecrets struct {
+	TenantID string `json:"tenant_id"`
+	SiteID   string `json:"site_id"`
+	// MetaAppSecret signs Meta's webhook posts (X-Hub-Signature-256).
+	MetaAppSecret string `json:"meta_app_secret,omitempty"`
+	// MetaVerifyToken is what Meta echoes when the webhook is registered.
+	MetaVerifyToken string `json:"meta_verify_token,omitempty"`
+	// MetaPageToken reads leads from the Graph API. Locally it is kept
+	// here; in AWS it comes from Secrets Manager (ads.SecretsManagerTokens).
+	MetaPageToken string `json:"meta_page_token,omitempty"`
+	// GoogleKey is the key Google Ads puts in each lead-form webhook body.
+	GoogleKey string `json:"google_key,omitempty"`
+}
+
+// String never shows the secrets.
+func (s AdsSecrets) String() string {
+	return "AdsSecrets{tenant_id:" + s.TenantID + " site_id:" + s.SiteID + " [redacted]}"
+}
+
+// GoString never shows the secrets (%#v).
+func (s AdsSecrets) GoString() string { return s.String() }
+
+// LogValue never shows the secrets (log/slog).
+func (s AdsSecrets) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tenant_id", s.TenantID), slog.String("site_id", s.SiteID))
+}

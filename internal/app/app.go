@@ -12,8 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
@@ -94,5 +96,35 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		OpenAPI:  openapi.Document(),
 		Logger:   a.Logger,
 		Now:      time.Now,
+
+		AdsSecrets: a.Store,
+		Jobs:       a.jobs(),
+		Reports:    a.Store,
 	}
+}
+
+// jobs is the queue as an interface, nil (not a nil pointer) without one.
+func (a *App) jobs() httpapi.Jobs {
+	if a.Queue == nil {
+		return nil
+	}
+	return a.Queue
+}
+
+// MetaFetcher returns the fetch_meta_lead job handler: Graph API at
+// LEADFLOW_GRAPH_URL, page tokens from Secrets Manager in AWS
+// (LEADFLOW_META_TOKENS_SECRET) or from the sites' ads secrets locally.
+func (a *App) MetaFetcher(ctx context.Context) (*ads.MetaFetcher, error) {
+	var tokens ads.Tokens = ads.StoreTokens{Secrets: a.Store}
+	if a.Config.MetaTokensSecret != "" {
+		awsCfg, err := config.AWS(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tokens = &ads.SecretsManagerTokens{Client: secretsmanager.NewFromConfig(awsCfg), SecretID: a.Config.MetaTokensSecret}
+	}
+	return &ads.MetaFetcher{
+		Sites: a.Store, Captures: a.Store, Tokens: tokens,
+		Graph: ads.NewGraph(a.Config.GraphURL), Logger: a.Logger, Now: time.Now,
+	}, nil
 }

@@ -29,6 +29,13 @@ type Config struct {
 	JWTSecret    string // LEADFLOW_JWT_SECRET, hmac mode only
 	JWTIssuer    string // LEADFLOW_JWT_ISSUER
 	LogLevel     slog.Level
+
+	// GraphURL is the Meta Graph API base (LEADFLOW_GRAPH_URL).
+	GraphURL string
+	// MetaTokensSecret names the Secrets Manager secret holding Meta page
+	// access tokens (LEADFLOW_META_TOKENS_SECRET); empty reads them from
+	// the sites' ads secrets items (local setup).
+	MetaTokensSecret string
 }
 
 // FromEnv reads the configuration and says which variable is missing.
@@ -40,6 +47,8 @@ func FromEnv() (Config, error) {
 		JWTSecret:    os.Getenv("LEADFLOW_JWT_SECRET"),
 		JWTIssuer:    getenv("LEADFLOW_JWT_ISSUER", "leadflow-local"),
 	}
+	c.GraphURL = getenv("LEADFLOW_GRAPH_URL", "https://graph.facebook.com/v21.0")
+	c.MetaTokensSecret = os.Getenv("LEADFLOW_META_TOKENS_SECRET")
 	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL", "INFO"))); err != nil {
 		return c, fmt.Errorf("config: LOG_LEVEL: %w", err)
 	}

@@ -35,6 +35,7 @@ type Store interface {
 	PutSite(ctx context.Context, s account.Site) error
 	PutUser(ctx context.Context, u account.User) error
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
+	PutAdsSecrets(ctx context.Context, sec account.AdsSecrets) error
 }
 
 // Issuer signs console tokens.
@@ -55,6 +56,7 @@ const (
 	EnvMetaAppSecret   = "LEADFLOW_META_APP_SECRET"
 	EnvMetaVerifyToken = "LEADFLOW_META_VERIFY_TOKEN"
 	EnvGoogleKey       = "LEADFLOW_GOOGLE_KEY"
+	EnvMetaPageToken   = "LEADFLOW_META_PAGE_TOKEN"
 	tokenTTL           = 30 * 24 * time.Hour
 	siteID             = "site_demo"
 )
@@ -83,7 +85,7 @@ func LoadSecrets(path string) (Secrets, error) {
 func (s Secrets) Ensure() {
 	for k, prefix := range map[string]string{
 		EnvSiteKey: "pk_demo_", EnvJWTSecret: "", EnvMetaAppSecret: "",
-		EnvMetaVerifyToken: "", EnvGoogleKey: "",
+		EnvMetaVerifyToken: "", EnvGoogleKey: "", EnvMetaPageToken: "EAAB_demo_",
 	} {
 		if s[k] == "" {
 			s[k] = prefix + strings.ToLower(rand.Text())
@@ -148,6 +150,14 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 	site := Site(secrets[EnvSiteKey], now)
 	if err := st.PutSite(ctx, site); err != nil {
 		return fmt.Errorf("demo: site: %w", err)
+	}
+	// The ads webhooks of the demo site use the secrets in demo.env.
+	if err := st.PutAdsSecrets(ctx, account.AdsSecrets{
+		TenantID: TenantID, SiteID: site.ID,
+		MetaAppSecret: secrets[EnvMetaAppSecret], MetaVerifyToken: secrets[EnvMetaVerifyToken],
+		MetaPageToken: secrets[EnvMetaPageToken], GoogleKey: secrets[EnvGoogleKey],
+	}); err != nil {
+		return fmt.Errorf("demo: ads secrets: %w", err)
 	}
 	users := []account.User{
 		{ID: AdminID, TenantID: TenantID, Name: "Carla Mendes", Email: "carla@lojademo.com.br", Role: account.RoleAdmin, Active: true, CreatedAt: now},

@@ -48,8 +48,13 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
-	rlIdx := len(items)
-	items = append(items, rl, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
+	rlIdx := -1 // trusted captures (ads webhooks) have no per-IP limit
+	if !c.Trusted {
+		rlIdx = len(items)
+		items = append(items, rl)
+	}
+	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
+	items = append(items, st.counterItems(tenant, nil, &l)...)
 	msgs, err := st.messageItems(tenant, l.ID, c.Conversation)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
@@ -70,6 +75,11 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 		}
 		if failed(reasons, rlIdx) {
 			return lead.CaptureResult{}, rateLimited(now)
+		}
+		if c.ReplayNoop && c.ExternalID != "" && failed(reasons, 1) {
+			// keys[0] is the external id: a redelivery of a lead already
+			// stored. Nothing was written; answer with the existing lead.
+			return st.replayResult(ctx, tenant, keys[0], reasons[1].Item)
 		}
 		taken := false
 		for i, k := range keys {
@@ -129,13 +139,14 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: read lead %s: %w", ownerID, err)
 		}
 		before := l.Keys()
+		prev := l
 		events := l.Absorb(c, now, func(k lead.IdentityKey) bool {
 			o, ok := owners[k]
 			return ok && o != l.ID
 		})
 		oldVersion := l.Version
 		l.Version++
-		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, now, l, oldVersion, added(before, l.Keys()), events)
+		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, now, prev, l, oldVersion, added(before, l.Keys()), events)
 		if err != nil {
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
 		}
@@ -175,7 +186,7 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 
 // repeatItems builds the transaction of a repeat capture. keyIdx maps item
 // indexes of identity-key puts to their keys.
-func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, now time.Time, l lead.Lead, oldVersion int64,
+func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, now time.Time, prev, l lead.Lead, oldVersion int64,
 	newKeys []lead.IdentityKey, events []lead.Event) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
 	meta, err := leadItem(l)
 	if err != nil {
@@ -191,8 +202,11 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 		keyIdx[len(items)] = k
 		items = append(items, st.putKey(tenant, k, l))
 	}
-	rlIdx = len(items)
-	items = append(items, st.rateLimit(site, c.Touch.IP, now))
+	rlIdx = -1
+	if !c.Trusted {
+		rlIdx = len(items)
+		items = append(items, st.rateLimit(site, c.Touch.IP, now))
+	}
 	for _, ev := range events {
 		it, err := item(ev, leadPK(tenant, l.ID), skEvent+ev.ID)
 		if err != nil {
@@ -200,6 +214,8 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
 	}
+	// The last touch may have moved the lead to another group.
+	items = append(items, st.counterItems(tenant, &prev, &l)...)
 	msgs, err := st.messageItems(tenant, l.ID, c.Conversation)
 	if err != nil {
 		return nil, nil, 0, nil, err
@@ -209,6 +225,22 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 	}
 	items, overflow = st.fill(items, msgs)
 	return items, keyIdx, rlIdx, overflow, nil
+}
+
+// replayResult answers a ReplayNoop capture whose external id k exists,
+// from the cancelled put's old item (or a read when it did not come back).
+func (st *Store) replayResult(ctx context.Context, tenant string, k lead.IdentityKey, old map[string]types.AttributeValue) (lead.CaptureResult, error) {
+	leadID, contactID := str(old, "lead_id"), str(old, "contact_id")
+	if leadID == "" {
+		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: st.table, Key: key(identityPK(tenant, k), skKey), ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return lead.CaptureResult{}, fmt.Errorf("capture: replay: %w", err)
+		}
+		leadID, contactID = str(out.Item, "lead_id"), str(out.Item, "contact_id")
+	}
+	return lead.CaptureResult{LeadID: leadID, ContactID: contactID, Created: false}, nil
 }
 
 // putKey writes identity key k for lead l unless another lead holds it.

@@ -239,6 +239,8 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		for _, k := range added(before, after) {
 			items = append(items, st.putKey(tenantID, k, l))
 		}
+		// A state change moves the lead between attribution counts.
+		items = append(items, st.counterItems(tenantID, &orig, &l)...)
 		if len(items) > maxTxItems {
 			return lead.Lead{}, fmt.Errorf("update lead %s: %d history entries in one change is too many", leadID, len(events))
 		}

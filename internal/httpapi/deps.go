@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/attribution"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/queue"
 )
 
 // The interfaces below are what the handlers need from storage; the DynamoDB
@@ -50,6 +53,22 @@ type Leads interface {
 	AddNote(ctx context.Context, tenantID, leadID string, n lead.Note, ev lead.Event) error
 	UpdateNote(ctx context.Context, tenantID, leadID, noteID string, change NoteChange) (lead.Note, error)
 	DeleteNote(ctx context.Context, tenantID, leadID, noteID string, change NoteChange) error
+}
+
+// AdsSecrets reads a site's ads webhook secrets (account.ErrNotFound when
+// the site has none).
+type AdsSecrets interface {
+	AdsSecrets(ctx context.Context, tenantID, siteID string) (account.AdsSecrets, error)
+}
+
+// Jobs enqueues background work (the SQS jobs queue).
+type Jobs interface {
+	Send(ctx context.Context, job queue.Job, delay time.Duration) error
+}
+
+// Reports reads pre-aggregated attribution counters.
+type Reports interface {
+	AttributionCounters(ctx context.Context, tenantID string, q attribution.Query) ([]attribution.Counter, error)
 }
 
 // Pinger reports whether a backing service is reachable.

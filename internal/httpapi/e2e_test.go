@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/openapi"
+	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -37,6 +40,16 @@ type stack struct {
 	other     string // admin token of the other tenant
 	otherSite account.Site
 	now       time.Time
+	jobs      *queue.Queue  // set by tests that post Meta webhooks
+	logs      *lockedBuffer // everything the handlers log
+}
+
+// Send forwards to the test's queue (Deps.Jobs), failing without one.
+func (s *stack) Send(ctx context.Context, job queue.Job, delay time.Duration) error {
+	if s.jobs == nil {
+		return errors.New("stack: no jobs queue")
+	}
+	return s.jobs.Send(ctx, job, delay)
 }
 
 var sharedValidator *openapi.Validator
@@ -50,7 +63,7 @@ func newStack(t *testing.T) *stack {
 		}
 		sharedValidator = v
 	}
-	s := &stack{t: t, store: testenv.Store(t), validator: sharedValidator, now: time.Now().UTC()}
+	s := &stack{t: t, store: testenv.Store(t), validator: sharedValidator, now: time.Now().UTC(), logs: &lockedBuffer{}}
 	hm, err := auth.NewHMAC([]byte(strings.Repeat("k", 40)), "leadflow-test")
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +79,8 @@ func newStack(t *testing.T) *stack {
 	h := httpapi.NewLocal(httpapi.Deps{
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
+		AdsSecrets: s.store, Reports: s.store, Jobs: s,
+		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	s.srv = httptest.NewServer(h)
 	t.Cleanup(s.srv.Close)

@@ -39,6 +39,8 @@ type leadJSON struct {
 	Contact         lead.Contact     `json:"contact"`
 	Navigation      navigationJSON   `json:"navigation"`
 	ScheduledChange any              `json:"scheduled_change"`
+
+	Test bool `json:"test,omitempty"` // an ad platform's test lead, left out of reports
 }
 
 type detailJSON struct {
@@ -63,6 +65,7 @@ func toLeadJSON(l lead.Lead) leadJSON {
 		UpdatedAt:    l.UpdatedAt.UTC().Format(rfc3339Millis),
 		Contact:      l.Contact,
 		Navigation:   navigationJSON{Touch: l.FirstTouch, FirstTouch: l.FirstTouch, LastTouch: l.LastTouch},
+		Test:         l.Test,
 	}
 }
 

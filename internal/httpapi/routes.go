@@ -28,6 +28,9 @@ func Routes() []Route {
 		{"OPTIONS", "/v1/capture/leads", FunctionCapture, true},
 		{"POST", "/v1/capture/forms/{site_key}", FunctionCapture, true},
 		{"OPTIONS", "/v1/capture/forms/{site_key}", FunctionCapture, true},
+		{"GET", "/v1/capture/meta/{site_key}", FunctionCapture, true},
+		{"POST", "/v1/capture/meta/{site_key}", FunctionCapture, true},
+		{"POST", "/v1/capture/google-ads/{site_key}", FunctionCapture, true},
 
 		{"GET", "/v1/openapi.yaml", FunctionAPI, true},
 		{"GET", "/v1/me", FunctionAPI, false},
@@ -39,5 +42,6 @@ func Routes() []Route {
 		{"POST", "/v1/leads/{id}/notes", FunctionAPI, false},
 		{"PATCH", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
 		{"DELETE", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
+		{"GET", "/v1/reports/attribution", FunctionAPI, false},
 	}
 }

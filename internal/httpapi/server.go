@@ -33,6 +33,11 @@ type Deps struct {
 	OpenAPI []byte
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// Ads webhooks and attribution reports (issue 5).
+	AdsSecrets AdsSecrets
+	Jobs       Jobs
+	Reports    Reports
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -95,6 +100,12 @@ func (s *server) handlers() map[string]http.Handler {
 		"OPTIONS /v1/capture/leads":            http.HandlerFunc(s.capturePreflight),
 		"POST /v1/capture/forms/{site_key}":    http.HandlerFunc(s.captureForm),
 		"OPTIONS /v1/capture/forms/{site_key}": http.HandlerFunc(s.capturePreflight),
+
+		// Ads webhooks and attribution reports (issue 5).
+		"GET /v1/capture/meta/{site_key}":        http.HandlerFunc(s.metaVerify),
+		"POST /v1/capture/meta/{site_key}":       http.HandlerFunc(s.metaWebhook),
+		"POST /v1/capture/google-ads/{site_key}": http.HandlerFunc(s.googleAdsLead),
+		"GET /v1/reports/attribution":            http.HandlerFunc(s.attributionReport),
 
 		"GET /v1/openapi.yaml":                  http.HandlerFunc(s.openAPI),
 		"GET /v1/me":                            http.HandlerFunc(s.me),

@@ -72,6 +72,7 @@ func New(tenantID, leadID, contactID string, c Capture, now time.Time) (Lead, Ev
 		FirstTouch:   c.Touch,
 		LastTouch:    c.Touch,
 		Interactions: 1,
+		Test:         c.Test,
 		Version:      1,
 		CreatedAt:    now,
 		UpdatedAt:    now,

@@ -83,6 +83,21 @@ type Touch struct {
 	UserAgent      string      `json:"user_agent,omitempty"`
 	Locale         string      `json:"locale,omitempty"`
 	FirstContactAt *time.Time  `json:"first_contact_at,omitempty"`
+
+	// Ad fields: set by the ads webhooks (meta_lead_ads, google_ads), never
+	// by public captures. Meta's ad set and Google's ad group are both the
+	// ad group; Google's creative is the ad. Ids are strings (64-bit ids
+	// must not pass through floats).
+	AdPlatform   string `json:"ad_platform,omitempty"` // facebook, instagram, google
+	CampaignID   string `json:"campaign_id,omitempty"`
+	CampaignName string `json:"campaign_name,omitempty"`
+	AdGroupID    string `json:"ad_group_id,omitempty"`
+	AdGroupName  string `json:"ad_group_name,omitempty"`
+	AdID         string `json:"ad_id,omitempty"`
+	AdName       string `json:"ad_name,omitempty"`
+	FormID       string `json:"form_id,omitempty"`
+	// AdLeadID is the platform's id of the lead (Meta leadgen_id, Google lead_id).
+	AdLeadID string `json:"ad_lead_id,omitempty"`
 }
 
 // Speaker is who wrote a conversation message.
@@ -170,6 +185,10 @@ type Lead struct {
 	Version      int64     `json:"version"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+
+	// Test marks a lead an ad platform sent as a test (Google's is_test);
+	// it is stored and shown but left out of attribution reports.
+	Test bool `json:"test,omitempty"`
 }
 
 // Page is one page of a cursor-paged collection.
@@ -194,6 +213,16 @@ type Capture struct {
 	Contact      Contact
 	Touch        Touch
 	Conversation []Message
+	// Test marks a platform test lead (see Lead.Test).
+	Test bool
+	// Trusted captures come from servers Leadflow authenticated (ads
+	// webhooks): no per-visitor rate limit applies.
+	Trusted bool
+	// ReplayNoop makes a capture whose external id was already captured a
+	// no-op (the existing lead is returned, nothing is written): ads
+	// platforms redeliver the same lead, and a redelivery is not a new
+	// interaction.
+	ReplayNoop bool
 }
 
 // IdentityKey locates a person across captures: an e-mail, a phone
