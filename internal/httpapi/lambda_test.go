@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/openapi"
+	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -48,7 +50,15 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, store.PutSite(ctx, account.Site{ID: "site_demo", TenantID: "demo", Key: "demo-site-key", Country: "BR",
 		AllowedOrigins: []string{"https://loja.exemplo.com.br"}, RateLimitPerMinute: 100, CreatedAt: now}))
 
+	// The ads samples are signed / keyed with these demo secrets.
+	must(t, store.PutAdsSecrets(ctx, account.AdsSecrets{TenantID: "demo", SiteID: "site_demo",
+		MetaAppSecret: "demo-meta-app-secret", MetaVerifyToken: "demo-meta-verify-token", GoogleKey: "demo-google-key"}))
+	qURL, err := queue.CreateQueue(ctx, testenv.SQS(t), testenv.UniqueName("jobs"), testenv.UniqueName("dlq"))
+	must(t, err)
+	jobs := queue.New(testenv.SQS(t), qURL)
+
 	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store,
+		AdsSecrets: store, Jobs: jobs, Reports: store,
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(deps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
@@ -75,6 +85,17 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 		t.Errorf("preflight headers: %v", pre.Headers)
 	}
 	invoke(captureFn, "healthz.json", "", http.StatusOK)
+	if v := invoke(captureFn, "capture-meta-verify.json", "", http.StatusOK); v.Body != "1158201444" {
+		t.Errorf("Meta verification echoed %q", v.Body)
+	}
+	invoke(captureFn, "capture-meta.json", "", http.StatusOK)
+	msgs, err := testenv.SQS(t).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &qURL, MaxNumberOfMessages: 10})
+	must(t, err)
+	if len(msgs.Messages) != 1 || !strings.Contains(*msgs.Messages[0].Body, "444444444444") {
+		t.Errorf("Meta post enqueued %d jobs, want 1 fetch of leadgen 444444444444", len(msgs.Messages))
+	}
+	invoke(captureFn, "capture-google-ads.json", "", http.StatusOK)
+	invoke(apiFn, "report-attribution.json", "", http.StatusOK)
 
 	// Console routes read the claims API Gateway's JWT authorizer verified.
 	invoke(apiFn, "lead-patch.json", res.LeadID, http.StatusOK)
