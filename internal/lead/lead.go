@@ -146,6 +146,8 @@ type Event struct {
 	Field  string    `json:"field,omitempty"`
 	Before any       `json:"before,omitempty"`
 	After  any       `json:"after,omitempty"`
+	// Rule is the assignment rule that chose an owner (action "assigned").
+	Rule string `json:"rule,omitempty"`
 }
 
 // Lead is one person in an account's pipeline.
@@ -170,6 +172,8 @@ type Lead struct {
 	Version      int64     `json:"version"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// ScheduledChange is the pending scheduled state change, if any.
+	ScheduledChange *ScheduledChange `json:"scheduled_change,omitempty"`
 }
 
 // Page is one page of a cursor-paged collection.
