@@ -18,6 +18,8 @@ import (
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/sweeper"
+	"github.com/leadflow/leadflow/internal/worker"
 )
 
 // App holds the wired dependencies.
@@ -67,7 +69,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	if a.Queue != nil {
 		health = append(health, a.Queue)
 	}
-	return httpapi.Deps{
+	d := httpapi.Deps{
 		Sites:    a.Store,
 		Captures: a.Store,
 		Accounts: a.Store,
@@ -78,4 +80,27 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Logger:   a.Logger,
 		Now:      time.Now,
 	}
+	d.Assignment = a.Store
+	if a.Queue != nil {
+		d.Jobs = a.Queue
+	}
+	return d
+}
+
+// Worker returns the jobs-queue worker (the WorkerFunction's handler).
+func (a *App) Worker() *worker.Worker {
+	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now}
+	if a.Queue != nil {
+		w.Queue = a.Queue
+	}
+	return w
+}
+
+// Sweeper returns the scheduled-change sweeper (the SweeperFunction's
+// handler). It needs the jobs queue.
+func (a *App) Sweeper() (*sweeper.Sweeper, error) {
+	if a.Queue == nil {
+		return nil, fmt.Errorf("app: the sweeper needs LEADFLOW_JOBS_QUEUE_URL")
+	}
+	return &sweeper.Sweeper{Due: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }

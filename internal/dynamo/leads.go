@@ -239,6 +239,11 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		for _, k := range added(before, after) {
 			items = append(items, st.putKey(tenantID, k, l))
 		}
+		derived, err := st.derivedItems(tenantID, orig, l)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
+		}
+		items = append(items, derived...)
 		if len(items) > maxTxItems {
 			return lead.Lead{}, fmt.Errorf("update lead %s: %d history entries in one change is too many", leadID, len(events))
 		}

@@ -39,5 +39,12 @@ func Routes() []Route {
 		{"POST", "/v1/leads/{id}/notes", FunctionAPI, false},
 		{"PATCH", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
 		{"DELETE", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/scheduled-changes", FunctionAPI, false},
+		{"DELETE", "/v1/leads/{id}/scheduled-changes/{change_id}", FunctionAPI, false},
+		{"GET", "/v1/assignment/rules", FunctionAPI, false},
+		{"PUT", "/v1/assignment/rules", FunctionAPI, false},
+		{"POST", "/v1/assignment/reassign", FunctionAPI, false},
+		{"GET", "/v1/users", FunctionAPI, false},
+		{"PATCH", "/v1/users/{id}", FunctionAPI, false},
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/problem"
 )
 
@@ -33,6 +34,12 @@ type Deps struct {
 	OpenAPI []byte
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// Assignment serves assignment rules and users (optional).
+	Assignment Assignment
+	// Jobs enqueues background jobs: assignment of new leads, scheduled
+	// changes due soon (optional).
+	Jobs jobs.Sender
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -106,6 +113,14 @@ func (s *server) handlers() map[string]http.Handler {
 		"POST /v1/leads/{id}/notes":             http.HandlerFunc(s.noteCreate),
 		"PATCH /v1/leads/{id}/notes/{note_id}":  http.HandlerFunc(s.noteUpdate),
 		"DELETE /v1/leads/{id}/notes/{note_id}": http.HandlerFunc(s.noteDelete),
+
+		"POST /v1/leads/{id}/scheduled-changes":               http.HandlerFunc(s.scheduleChange),
+		"DELETE /v1/leads/{id}/scheduled-changes/{change_id}": http.HandlerFunc(s.cancelScheduledChange),
+		"GET /v1/assignment/rules":                            http.HandlerFunc(s.assignmentRules),
+		"PUT /v1/assignment/rules":                            http.HandlerFunc(s.putAssignmentRules),
+		"POST /v1/assignment/reassign":                        http.HandlerFunc(s.reassign),
+		"GET /v1/users":                                       http.HandlerFunc(s.userList),
+		"PATCH /v1/users/{id}":                                http.HandlerFunc(s.userPatch),
 	}
 }
 
