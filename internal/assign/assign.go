@@ -49,7 +49,7 @@ type Rule struct {
 type Rules struct {
 	Rules     []Rule    `json:"rules"`
 	Version   int64     `json:"version"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	UpdatedBy string    `json:"updated_by,omitempty"`
 }
 
