@@ -121,6 +121,10 @@ func run() error {
 	if err := secrets.Write(envPath); err != nil {
 		return err
 	}
+	scheduledLead, err := startJobs(ctx, a, log)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", *port))
 	if err != nil {
@@ -139,9 +143,11 @@ Leadflow is running on http://%s
   SQS emulator    %s (queue %s)
   credentials     %s  (source it: set -a; . %s; set +a)
   site key        %s
+  worker          polling the jobs queue; sweeper every %v
+  demo schedule   lead %s moves to in_progress in one minute
 Press Ctrl-C to stop.
 
-`, ln.Addr(), ddb.Endpoint, mq.Endpoint, queueURL, envPath, envPath, secrets[demo.EnvSiteKey])
+`, ln.Addr(), ddb.Endpoint, mq.Endpoint, queueURL, envPath, envPath, secrets[demo.EnvSiteKey], sweepEvery, scheduledLead)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

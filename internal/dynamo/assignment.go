@@ -151,3 +151,13 @@ func (st *Store) SetUserStatus(ctx context.Context, tenantID, userID string, act
 	}
 	return u, nil
 }
+
+// LeadIDByKey returns the id of the lead holding an identity key; "" when
+// none does.
+func (st *Store) LeadIDByKey(ctx context.Context, tenantID string, k lead.IdentityKey) (string, error) {
+	id, err := st.keyOwner(ctx, tenantID, k)
+	if err != nil {
+		return "", fmt.Errorf("lead by key: %w", err)
+	}
+	return id, nil
+}

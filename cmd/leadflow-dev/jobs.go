@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/leadflow/leadflow/internal/app"
+	"github.com/leadflow/leadflow/internal/config"
+	"github.com/leadflow/leadflow/internal/demo"
+	"github.com/leadflow/leadflow/internal/sqsrunner"
+)
+
+// sweepEvery is the local sweeper tick; EventBridge runs it every minute
+// in AWS. A shorter tick only sends changes earlier (with a longer delay).
+const sweepEvery = 5 * time.Second
+
+// startJobs runs the WorkerFunction's handler on the jobs queue through the
+// SQS runner (as Lambda's event source mapping would), ticks the sweeper,
+// and seeds the demo assignment rules and scheduled change. It returns the
+// id of the lead with the demo change.
+func startJobs(ctx context.Context, a *app.App, log *slog.Logger) (string, error) {
+	awsCfg, err := config.AWS(ctx)
+	if err != nil {
+		return "", err
+	}
+	w := a.Worker()
+	w.Logger = log.With("fn", "worker")
+	r := &sqsrunner.Runner{
+		Client: sqs.NewFromConfig(awsCfg), QueueURL: a.Queue.URL(), Handler: w.Handle,
+		WaitSeconds: 1, Region: awsCfg.Region, Logger: log,
+	}
+	go r.Run(ctx)
+
+	sw, err := a.Sweeper()
+	if err != nil {
+		return "", err
+	}
+	sw.Logger = log.With("fn", "sweeper")
+	go func() {
+		t := time.NewTicker(sweepEvery)
+		defer t.Stop()
+		for {
+			if _, err := sw.Sweep(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("sweep failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+
+	id, err := demo.SeedJobs(ctx, a.Store, a.Queue, time.Now().UTC())
+	if err != nil {
+		return "", fmt.Errorf("seed jobs: %w", err)
+	}
+	return id, nil
+}
