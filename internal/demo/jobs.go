@@ -19,6 +19,7 @@ type JobStore interface {
 	LeadIDByKey(ctx context.Context, tenantID string, k lead.IdentityKey) (string, error)
 	Account(ctx context.Context, tenantID string) (account.Account, error)
 	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change httpapi.LeadChange) (lead.Lead, error)
+	MarkSent(ctx context.Context, d lead.DueChange, at time.Time) error
 }
 
 // ScheduledLead is the external id of the demo lead that gets a change
@@ -89,6 +90,9 @@ func SeedJobs(ctx context.Context, st JobStore, q jobs.Sender, now time.Time) (s
 		return "", fmt.Errorf("demo: schedule: %w", err)
 	}
 	if err := q.Send(ctx, jobs.ScheduledChange(TenantID, anaID, change.ID, change.At), jobs.Delay(change.At, time.Now())); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	if err := st.MarkSent(ctx, lead.DueChange{TenantID: TenantID, LeadID: anaID, ChangeID: change.ID, At: change.At}, time.Now()); err != nil {
 		return "", fmt.Errorf("demo: %w", err)
 	}
 	return anaID, nil

@@ -47,14 +47,15 @@ func ScheduledChange(tenantID, leadID, changeID string, at time.Time) queue.Job 
 	return queue.Job{ID: changeID, Type: TypeScheduledChange, TenantID: tenantID, Payload: p}
 }
 
-// Delay is how long to hold a job due at at: the time left, rounded up to
-// whole seconds (SQS delays are whole seconds; never early), clamped to
-// 0..queue.MaxDelay.
+// Delay is how long to hold a job due at at: the whole seconds left
+// (SQS delays are whole seconds), rounded down and clamped to
+// 0..queue.MaxDelay. The worker holds a message that arrives up to a few
+// seconds early until its time, so rounding down costs no accuracy while
+// rounding up would make every change up to a second late.
 func Delay(at, now time.Time) time.Duration {
 	d := at.Sub(now)
 	if d <= 0 {
 		return 0
 	}
-	d = (d + time.Second - 1).Truncate(time.Second)
-	return min(d, queue.MaxDelay)
+	return min(d.Truncate(time.Second), queue.MaxDelay)
 }
