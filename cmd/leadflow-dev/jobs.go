@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -54,6 +57,14 @@ func startJobs(ctx context.Context, a *app.App, log *slog.Logger) (string, error
 			}
 		}
 	}()
+
+	// Queue coordinates for inspecting and redriving (README "Queue and DLQ").
+	dlq := strings.TrimSuffix(a.Queue.URL(), "leadflow-jobs") + "leadflow-jobs-dlq"
+	env := fmt.Sprintf("AWS_ENDPOINT_URL_SQS=%s\nLEADFLOW_SQS_ENDPOINT=%s\nLEADFLOW_JOBS_QUEUE_URL=%s\nLEADFLOW_JOBS_DLQ_URL=%s\n",
+		os.Getenv("AWS_ENDPOINT_URL_SQS"), os.Getenv("AWS_ENDPOINT_URL_SQS"), a.Queue.URL(), dlq)
+	if err := os.WriteFile(filepath.Join(".local", "jobs.env"), []byte(env), 0o644); err != nil {
+		return "", err
+	}
 
 	id, err := demo.SeedJobs(ctx, a.Store, a.Queue, time.Now().UTC())
 	if err != nil {
