@@ -87,6 +87,9 @@ sam_build = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set; sam build s
 .PHONY: build-CaptureFunction build-ApiFunction
 build-CaptureFunction: ; $(call sam_build,capture)
 build-ApiFunction: ; $(call sam_build,api)
+.PHONY: build-WorkerFunction build-SweeperFunction
+build-WorkerFunction: ; $(call sam_build,worker)
+build-SweeperFunction: ; $(call sam_build,sweeper)
 
 .PHONY: clean
 clean: ## remove build outputs (keeps the emulator cache; rm -rf .cache for that)

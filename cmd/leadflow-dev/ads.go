@@ -4,17 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/leadflow/leadflow/internal/ads"
-	"github.com/leadflow/leadflow/internal/queue"
 )
 
 // startGraphStandIn serves GET /v21.0/{leadgen_id} like Meta's Graph API
@@ -49,37 +42,4 @@ func startGraphStandIn(ctx context.Context) (string, error) {
 	go srv.Serve(ln)
 	go func() { <-ctx.Done(); srv.Close() }()
 	return "http://" + ln.Addr().String() + "/v21.0", nil
-}
-
-// runMetaJobs receives fetch_meta_lead jobs from the local queue and runs
-// them, deleting each only once it succeeded (a failure comes back after
-// the visibility timeout and ends in the DLQ after 5 tries, as in AWS).
-// Other job types are left for their own worker. The local worker of the
-// jobs queue replaces this loop once it exists.
-func runMetaJobs(ctx context.Context, client *sqs.Client, url string, f *ads.MetaFetcher, log *slog.Logger) {
-	for ctx.Err() == nil {
-		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(url), WaitTimeSeconds: 5, MaxNumberOfMessages: 10,
-		})
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Warn("jobs: receive", "err", err)
-				time.Sleep(time.Second)
-			}
-			continue
-		}
-		for _, m := range out.Messages {
-			job, err := queue.Decode(aws.ToString(m.Body))
-			if err != nil || job.Type != ads.JobFetchMetaLead {
-				// Not ours: make it visible again for its own worker.
-				client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
-				continue
-			}
-			if err := f.Handle(ctx, job); err != nil {
-				log.Error("jobs: fetch_meta_lead failed; SQS will retry", "job_id", job.ID, "err", err)
-				continue
-			}
-			client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle})
-		}
-	}
 }

@@ -127,11 +127,10 @@ func run() error {
 	if err := secrets.Write(envPath); err != nil {
 		return err
 	}
-	fetcher, err := a.MetaFetcher(ctx)
+	scheduledLead, err := startJobs(ctx, a, log)
 	if err != nil {
 		return err
 	}
-	go runMetaJobs(ctx, sqs.NewFromConfig(awsCfg), queueURL, fetcher, log)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", *port))
 	if err != nil {
@@ -151,9 +150,11 @@ Leadflow is running on http://%s
   Graph API       %s
   credentials     %s  (source it: set -a; . %s; set +a)
   site key        %s
+  worker          polling the jobs queue; sweeper every %v
+  demo schedule   lead %s moves to in_progress in one minute
 Press Ctrl-C to stop.
 
-`, ln.Addr(), ddb.Endpoint, mq.Endpoint, queueURL, os.Getenv("LEADFLOW_GRAPH_URL"), envPath, envPath, secrets[demo.EnvSiteKey])
+`, ln.Addr(), ddb.Endpoint, mq.Endpoint, queueURL, os.Getenv("LEADFLOW_GRAPH_URL"), envPath, envPath, secrets[demo.EnvSiteKey], sweepEvery, scheduledLead)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

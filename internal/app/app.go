@@ -22,6 +22,8 @@ import (
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/sweeper"
+	"github.com/leadflow/leadflow/internal/worker"
 )
 
 // App holds the wired dependencies.
@@ -86,7 +88,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	if a.Queue != nil {
 		health = append(health, a.Queue)
 	}
-	return httpapi.Deps{
+	d := httpapi.Deps{
 		Sites:    a.Store,
 		Captures: a.Store,
 		Accounts: a.Store,
@@ -101,6 +103,34 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Jobs:       a.jobs(),
 		Reports:    a.Store,
 	}
+	d.Assignment = a.Store
+	if a.Queue != nil {
+		d.Jobs = a.Queue
+	}
+	return d
+}
+
+// Worker returns the jobs-queue worker (the WorkerFunction's handler).
+func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
+	fetcher, err := a.MetaFetcher(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now,
+		Extra: map[string]worker.Func{ads.JobFetchMetaLead: fetcher.Handle}}
+	if a.Queue != nil {
+		w.Queue = a.Queue
+	}
+	return w, nil
+}
+
+// Sweeper returns the scheduled-change sweeper (the SweeperFunction's
+// handler). It needs the jobs queue.
+func (a *App) Sweeper() (*sweeper.Sweeper, error) {
+	if a.Queue == nil {
+		return nil, fmt.Errorf("app: the sweeper needs LEADFLOW_JOBS_QUEUE_URL")
+	}
+	return &sweeper.Sweeper{Due: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
 // jobs is the queue as an interface, nil (not a nil pointer) without one.

@@ -241,6 +241,11 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		}
 		// A state change moves the lead between attribution counts.
 		items = append(items, st.counterItems(tenantID, &orig, &l)...)
+		derived, err := st.derivedItems(tenantID, orig, l)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
+		}
+		items = append(items, derived...)
 		if len(items) > maxTxItems {
 			return lead.Lead{}, fmt.Errorf("update lead %s: %d history entries in one change is too many", leadID, len(events))
 		}

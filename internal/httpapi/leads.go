@@ -66,7 +66,15 @@ func toLeadJSON(l lead.Lead) leadJSON {
 		Contact:      l.Contact,
 		Navigation:   navigationJSON{Touch: l.FirstTouch, FirstTouch: l.FirstTouch, LastTouch: l.LastTouch},
 		Test:         l.Test,
+	}.withScheduledChange(l.ScheduledChange)
+}
+
+// withScheduledChange shows the pending change, or JSON null.
+func (j leadJSON) withScheduledChange(c *lead.ScheduledChange) leadJSON {
+	if c != nil {
+		j.ScheduledChange = c
 	}
+	return j
 }
 
 func nonNil[T any](s []T) []T {

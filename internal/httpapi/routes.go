@@ -43,5 +43,12 @@ func Routes() []Route {
 		{"PATCH", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
 		{"DELETE", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
 		{"GET", "/v1/reports/attribution", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/scheduled-changes", FunctionAPI, false},
+		{"DELETE", "/v1/leads/{id}/scheduled-changes/{change_id}", FunctionAPI, false},
+		{"GET", "/v1/assignment/rules", FunctionAPI, false},
+		{"PUT", "/v1/assignment/rules", FunctionAPI, false},
+		{"POST", "/v1/assignment/reassign", FunctionAPI, false},
+		{"GET", "/v1/users", FunctionAPI, false},
+		{"PATCH", "/v1/users/{id}", FunctionAPI, false},
 	}
 }

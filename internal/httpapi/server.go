@@ -34,10 +34,14 @@ type Deps struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 
-	// Ads webhooks and attribution reports (issue 5).
+	// Ads webhooks and attribution reports.
 	AdsSecrets AdsSecrets
-	Jobs       Jobs
 	Reports    Reports
+	// Jobs enqueues background work on the jobs queue: assignment of new
+	// leads, scheduled changes due soon, Meta lead fetches (optional).
+	Jobs Jobs
+	// Assignment serves assignment rules and users (optional).
+	Assignment Assignment
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -117,6 +121,14 @@ func (s *server) handlers() map[string]http.Handler {
 		"POST /v1/leads/{id}/notes":             http.HandlerFunc(s.noteCreate),
 		"PATCH /v1/leads/{id}/notes/{note_id}":  http.HandlerFunc(s.noteUpdate),
 		"DELETE /v1/leads/{id}/notes/{note_id}": http.HandlerFunc(s.noteDelete),
+
+		"POST /v1/leads/{id}/scheduled-changes":               http.HandlerFunc(s.scheduleChange),
+		"DELETE /v1/leads/{id}/scheduled-changes/{change_id}": http.HandlerFunc(s.cancelScheduledChange),
+		"GET /v1/assignment/rules":                            http.HandlerFunc(s.assignmentRules),
+		"PUT /v1/assignment/rules":                            http.HandlerFunc(s.putAssignmentRules),
+		"POST /v1/assignment/reassign":                        http.HandlerFunc(s.reassign),
+		"GET /v1/users":                                       http.HandlerFunc(s.userList),
+		"PATCH /v1/users/{id}":                                http.HandlerFunc(s.userPatch),
 	}
 }
 

@@ -161,6 +161,8 @@ type Event struct {
 	Field  string    `json:"field,omitempty"`
 	Before any       `json:"before,omitempty"`
 	After  any       `json:"after,omitempty"`
+	// Rule is the assignment rule that chose an owner (action "assigned").
+	Rule string `json:"rule,omitempty"`
 }
 
 // Lead is one person in an account's pipeline.
@@ -189,6 +191,8 @@ type Lead struct {
 	// Test marks a lead an ad platform sent as a test (Google's is_test);
 	// it is stored and shown but left out of attribution reports.
 	Test bool `json:"test,omitempty"`
+	// ScheduledChange is the pending scheduled state change, if any.
+	ScheduledChange *ScheduledChange `json:"scheduled_change,omitempty"`
 }
 
 // Page is one page of a cursor-paged collection.

@@ -1,0 +1,220 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// Scheduled changes and per-user load counters.
+//
+//	PK                          SK               GSI2PK        GSI2SK
+//	T#<tenant>#LEAD#<lead_id>   SCHED#<id>       DUE#<shard>   <due, fixed width>#<tenant>#<lead_id>#<id>
+//	T#<tenant>                  LOAD#<user_id>   -             -            open leads owned (n)
+//
+// The lead's META carries the pending change (scheduled_change) and is the
+// truth; the SCHED item is its entry in the due-time index (GSI2), written
+// and deleted by Update in the same transaction as META. The index is
+// sharded (DUE#0..DUE#3) so one partition key is not hot; the sweeper
+// queries every shard for changes due before a time.
+const (
+	skSched   = "SCHED#"
+	skLoad    = "LOAD#"
+	dueShards = 4
+)
+
+// dueLayout is fixed width (nanoseconds) so string order is time order.
+const dueLayout = createdLayout
+
+func dueShard(tenant, leadID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(tenant + "#" + leadID))
+	return int(h.Sum32() % dueShards)
+}
+
+func dueGSI2PK(shard int) string { return "DUE#" + strconv.Itoa(shard) }
+
+func schedItem(tenant, leadID string, c lead.ScheduledChange) (map[string]types.AttributeValue, error) {
+	it, err := item(c, leadPK(tenant, leadID), skSched+c.ID,
+		AttrGSI2PK, dueGSI2PK(dueShard(tenant, leadID)),
+		AttrGSI2SK, c.At.UTC().Format(dueLayout)+"#"+tenant+"#"+leadID+"#"+c.ID,
+		"tenant_id", tenant, "lead_id", leadID)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// derivedItems are the writes an Update implies beyond META and history:
+// the due-index entry of the pending scheduled change and the owners'
+// open-lead counters. They go into the same transaction, so the index and
+// the counters never disagree with the lead.
+func (st *Store) derivedItems(tenant string, before, after lead.Lead) ([]types.TransactWriteItem, error) {
+	var items []types.TransactWriteItem
+	b, a := before.ScheduledChange, after.ScheduledChange
+	if b != nil && (a == nil || a.ID != b.ID) {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: st.table, Key: key(leadPK(tenant, before.ID), skSched+b.ID),
+		}})
+	}
+	if a != nil && (b == nil || a.ID != b.ID) {
+		it, err := schedItem(tenant, after.ID, *a)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
+	}
+	return append(items, st.loadItems(tenant, loadDelta(before, after))...), nil
+}
+
+// loadDelta is how a change moves the owners' open-lead counts.
+func loadDelta(before, after lead.Lead) map[string]int64 {
+	d := map[string]int64{}
+	if before.OwnerID != "" && before.State.Open() {
+		d[before.OwnerID]--
+	}
+	if after.OwnerID != "" && after.State.Open() {
+		d[after.OwnerID]++
+	}
+	return d
+}
+
+func (st *Store) loadItems(tenant string, delta map[string]int64) []types.TransactWriteItem {
+	var items []types.TransactWriteItem
+	for user, n := range delta {
+		if n == 0 {
+			continue
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 st.table,
+			Key:                       key(tenantPK(tenant), skLoad+user),
+			UpdateExpression:          aws.String("ADD #n :d"),
+			ExpressionAttributeNames:  map[string]string{"#n": "n"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": nInt(n)},
+		}})
+	}
+	return items
+}
+
+func nInt(v int64) types.AttributeValue { return n(v) }
+
+// DueChanges returns the scheduled changes due before until (overdue ones
+// included) that were never sent, or were sent before resendBefore (their
+// message may have been lost). It queries the due index, shard by shard;
+// the index is eventually consistent, which the sweeper's repetition covers.
+func (st *Store) DueChanges(ctx context.Context, until, resendBefore time.Time) ([]lead.DueChange, error) {
+	var out []lead.DueChange
+	for shard := range dueShards {
+		in := &dynamodb.QueryInput{
+			TableName:              st.table,
+			IndexName:              aws.String(IndexGSI2),
+			KeyConditionExpression: aws.String("#pk = :pk AND #sk < :until"),
+			FilterExpression:       aws.String("attribute_not_exists(sent_at) OR sent_at < :resend"),
+			ExpressionAttributeNames: map[string]string{
+				"#pk": AttrGSI2PK, "#sk": AttrGSI2SK,
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk":     s(dueGSI2PK(shard)),
+				":until":  s(until.UTC().Add(time.Nanosecond).Format(dueLayout)),
+				":resend": s(resendBefore.UTC().Format(dueLayout)),
+			},
+		}
+		for {
+			res, err := st.db.Query(ctx, in)
+			if err != nil {
+				return out, fmt.Errorf("due changes: shard %d: %w", shard, err)
+			}
+			for _, it := range res.Items {
+				var c lead.ScheduledChange
+				if err := unmarshal(it, &c); err != nil {
+					return out, fmt.Errorf("due changes: %w", err)
+				}
+				out = append(out, lead.DueChange{
+					TenantID: str(it, "tenant_id"), LeadID: str(it, "lead_id"), ChangeID: c.ID, At: c.At,
+				})
+			}
+			if len(res.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = res.LastEvaluatedKey
+		}
+	}
+	return out, nil
+}
+
+// MarkSent records that d's message was sent at, so the next sweeps skip
+// it. Only an optimization: the worker's conditional write is what makes a
+// change apply once. A change applied or cancelled meanwhile is left alone.
+func (st *Store) MarkSent(ctx context.Context, d lead.DueChange, at time.Time) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table,
+		Key:                       key(leadPK(d.TenantID, d.LeadID), skSched+d.ChangeID),
+		UpdateExpression:          aws.String("SET sent_at = :at"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(at.UTC().Format(dueLayout))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !asErr(err, &ccf) {
+		return fmt.Errorf("mark sent %s: %w", d.ChangeID, err)
+	}
+	return nil
+}
+
+// Lead reads a lead's META item; lead.ErrNotFound when missing.
+func (st *Store) Lead(ctx context.Context, tenantID, leadID string) (lead.Lead, error) {
+	l, err := st.getLead(ctx, tenantID, leadID)
+	if err != nil {
+		return l, fmt.Errorf("get lead %s: %w", leadID, err)
+	}
+	return l, nil
+}
+
+// OpenLeads returns each user's count of open leads (new, in progress).
+func (st *Store) OpenLeads(ctx context.Context, tenantID string) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := st.queryPrefix(ctx, tenantPK(tenantID), skLoad, func(it map[string]types.AttributeValue) error {
+		out[str(it, AttrSK)[len(skLoad):]] = num(it, "n")
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open leads: %w", err)
+	}
+	return out, nil
+}
+
+// queryPrefix calls fn for every item of partition pk whose sort key starts
+// with prefix.
+func (st *Store) queryPrefix(ctx context.Context, pk, prefix string, fn func(map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{
+		TableName:                 st.table,
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk), ":p": s(prefix)},
+		ConsistentRead:            aws.Bool(true),
+	}
+	for {
+		out, err := st.db.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, it := range out.Items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

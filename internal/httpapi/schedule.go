@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/jobs"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/problem"
+)
+
+// sentMarker is implemented by the store: it records that a scheduled
+// change's message went out, so the sweeper does not send it again.
+type sentMarker interface {
+	MarkSent(ctx context.Context, d lead.DueChange, at time.Time) error
+}
+
+type scheduleBody struct {
+	State    *string `json:"state"`
+	SubState *string `json:"sub_state"`
+	At       *string `json:"at"`
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// scheduleChange serves POST /v1/leads/{id}/scheduled-changes: the lead's
+// one pending change becomes this one (replacing any other), written with
+// its history entry and its due-index entry in one transaction. A change
+// due within SQS's 15-minute delay limit is sent to the queue at once; the
+// sweeper sends later ones when they come within reach.
+func (s *server) scheduleChange(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var sb scheduleBody
+	if err := json.Unmarshal(body, &sb); err != nil {
+		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object with state, sub_state and at."}})
+		return
+	}
+	acct, err := s.Accounts.Account(r.Context(), p.TenantID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.Now().UTC()
+	actor := lead.Actor{Type: lead.ActorUser, ID: p.UserID}
+	change, err := lead.NewScheduledChange(deref(sb.State), deref(sb.SubState), deref(sb.At), acct, actor, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	leadID := r.PathValue("id")
+	l, err := s.Leads.Update(r.Context(), p.TenantID, leadID, 0, func(l *lead.Lead) ([]lead.Event, error) {
+		return []lead.Event{l.Schedule(change, now)}, nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.Jobs != nil && change.At.Sub(now) <= 15*time.Minute {
+		if err := s.Jobs.Send(r.Context(), jobs.ScheduledChange(p.TenantID, leadID, change.ID, change.At), jobs.Delay(change.At, s.Now())); err != nil {
+			// The sweeper will send it; it runs every minute.
+			s.Logger.WarnContext(r.Context(), "could not send scheduled change now; the sweeper will", "change_id", change.ID, "err", err)
+		} else if m, ok := s.Leads.(sentMarker); ok {
+			_ = m.MarkSent(r.Context(), lead.DueChange{TenantID: p.TenantID, LeadID: leadID, ChangeID: change.ID, At: change.At}, s.Now())
+		}
+	}
+	w.Header().Set("ETag", etag(l.Version))
+	w.Header().Set("Location", "/v1/leads/"+leadID+"/scheduled-changes/"+change.ID)
+	writeJSON(w, http.StatusCreated, change)
+}
+
+// cancelScheduledChange serves DELETE /v1/leads/{id}/scheduled-changes/{change_id}.
+// 404 when the change is not pending (already applied, replaced or cancelled).
+func (s *server) cancelScheduledChange(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	actor := lead.Actor{Type: lead.ActorUser, ID: p.UserID}
+	_, err := s.Leads.Update(r.Context(), p.TenantID, r.PathValue("id"), 0, func(l *lead.Lead) ([]lead.Event, error) {
+		ev, err := l.CancelSchedule(r.PathValue("change_id"), actor, s.Now().UTC())
+		if err != nil {
+			return nil, err
+		}
+		return []lead.Event{ev}, nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// enqueueAssign asks the worker to assign a new lead. A failure is logged,
+// not returned: the lead is stored, and an admin can still assign it.
+func (s *server) enqueueAssign(r *http.Request, tenantID string, res lead.CaptureResult) {
+	if s.Jobs == nil || !res.Created {
+		return
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.Jobs.Send(r.Context(), jobs.Assign(tenantID, res.LeadID), 0); err == nil {
+			return
+		}
+	}
+	s.Logger.ErrorContext(r.Context(), "could not enqueue assignment of a new lead", "lead_id", res.LeadID, "err", err)
+}
