@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/sweeper"
@@ -90,7 +91,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	}
 	d := httpapi.Deps{
 		Sites:    a.Store,
-		Captures: a.Store,
+		Captures: a.captures(),
 		Accounts: a.Store,
 		Leads:    a.Store,
 		Auth:     a.Auth,
@@ -134,6 +135,15 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 }
 
 // jobs is the queue as an interface, nil (not a nil pointer) without one.
+// captures stores captures and enqueues the assignment of new leads.
+func (a *App) captures() jobs.AssigningCaptures {
+	c := jobs.AssigningCaptures{Capturer: a.Store, Logger: a.Logger}
+	if a.Queue != nil {
+		c.Jobs = a.Queue
+	}
+	return c
+}
+
 func (a *App) jobs() httpapi.Jobs {
 	if a.Queue == nil {
 		return nil
@@ -154,7 +164,7 @@ func (a *App) MetaFetcher(ctx context.Context) (*ads.MetaFetcher, error) {
 		tokens = &ads.SecretsManagerTokens{Client: secretsmanager.NewFromConfig(awsCfg), SecretID: a.Config.MetaTokensSecret}
 	}
 	return &ads.MetaFetcher{
-		Sites: a.Store, Captures: a.Store, Tokens: tokens,
+		Sites: a.Store, Captures: a.captures(), Tokens: tokens,
 		Graph: ads.NewGraph(a.Config.GraphURL), Logger: a.Logger, Now: time.Now,
 	}, nil
 }

@@ -158,7 +158,6 @@ func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.
 		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "The lead could not be stored; retry shortly.", 0)
 		return
 	}
-	s.enqueueAssign(r, site.TenantID, res)
 	s.answerCapture(w, redirect, res)
 }
 

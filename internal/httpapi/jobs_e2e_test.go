@@ -48,7 +48,7 @@ func newJobStack(t *testing.T) *jobStack {
 	must(t, err)
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
-		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store,
+		Sites: s.store, Captures: jobs.AssigningCaptures{Capturer: s.store, Jobs: q}, Accounts: s.store, Leads: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		Assignment: s.store, Jobs: q,
 	}))

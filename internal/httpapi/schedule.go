@@ -97,18 +97,3 @@ func (s *server) cancelScheduledChange(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
-// enqueueAssign asks the worker to assign a new lead. A failure is logged,
-// not returned: the lead is stored, and an admin can still assign it.
-func (s *server) enqueueAssign(r *http.Request, tenantID string, res lead.CaptureResult) {
-	if s.Jobs == nil || !res.Created {
-		return
-	}
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.Jobs.Send(r.Context(), jobs.Assign(tenantID, res.LeadID), 0); err == nil {
-			return
-		}
-	}
-	s.Logger.ErrorContext(r.Context(), "could not enqueue assignment of a new lead", "lead_id", res.LeadID, "err", err)
-}
