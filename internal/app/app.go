@@ -68,14 +68,17 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		health = append(health, a.Queue)
 	}
 	return httpapi.Deps{
-		Sites:    a.Store,
-		Captures: a.Store,
-		Accounts: a.Store,
-		Leads:    a.Store,
-		Auth:     a.Auth,
-		Health:   health,
-		OpenAPI:  openapi.Document(),
-		Logger:   a.Logger,
-		Now:      time.Now,
+		Sites:        a.Store,
+		Captures:     a.Store,
+		Accounts:     a.Store,
+		Leads:        a.Store,
+		Lists:        a.Store,
+		Groups:       a.Store,
+		SavedFilters: a.Store,
+		Auth:         a.Auth,
+		Health:       health,
+		OpenAPI:      openapi.Document(),
+		Logger:       a.Logger,
+		Now:          time.Now,
 	}
 }

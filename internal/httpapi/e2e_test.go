@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/dynamo"
@@ -28,6 +30,8 @@ type stack struct {
 	t         *testing.T
 	srv       *httptest.Server
 	store     *dynamo.Store
+	client    *dynamodb.Client
+	table     string
 	validator *openapi.Validator
 	tenant    string
 	site      account.Site
@@ -44,7 +48,12 @@ var sharedValidator *openapi.Validator
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	ctx := context.Background()
-	client := testenv.DynamoDB(t)
+	client, scans := noScan(testenv.DynamoDB(t))
+	t.Cleanup(func() {
+		if n := scans.Load(); n > 0 {
+			t.Errorf("%d Scan calls reached DynamoDB; request paths must use Query/GetItem only", n)
+		}
+	})
 	table := testenv.UniqueName("e2e")
 	if err := dynamo.CreateTable(ctx, client, table); err != nil {
 		t.Fatalf("create table: %v", err)
@@ -56,7 +65,7 @@ func newStack(t *testing.T) *stack {
 		}
 		sharedValidator = v
 	}
-	s := &stack{t: t, store: dynamo.New(client, table), validator: sharedValidator, now: time.Now().UTC()}
+	s := &stack{t: t, client: client, table: table, store: dynamo.New(client, table), validator: sharedValidator, now: time.Now().UTC()}
 	hm, err := auth.NewHMAC([]byte(strings.Repeat("k", 40)), "leadflow-test")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +79,7 @@ func newStack(t *testing.T) *stack {
 	s.other = issue(t, hm, s.otherTen, "usr_admin", account.RoleAdmin)
 
 	h := httpapi.NewLocal(httpapi.Deps{
-		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store,
+		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 	})
 	s.srv = httptest.NewServer(h)

@@ -39,5 +39,14 @@ func Routes() []Route {
 		{"POST", "/v1/leads/{id}/notes", FunctionAPI, false},
 		{"PATCH", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
 		{"DELETE", "/v1/leads/{id}/notes/{note_id}", FunctionAPI, false},
+
+		{"GET", "/v1/leads", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/neighbors", FunctionAPI, false},
+		{"GET", "/v1/groups", FunctionAPI, false},
+		{"POST", "/v1/groups", FunctionAPI, false},
+		{"GET", "/v1/saved-filters", FunctionAPI, false},
+		{"POST", "/v1/saved-filters", FunctionAPI, false},
+		{"PATCH", "/v1/saved-filters/{filter_id}", FunctionAPI, false},
+		{"DELETE", "/v1/saved-filters/{filter_id}", FunctionAPI, false},
 	}
 }

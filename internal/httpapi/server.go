@@ -27,7 +27,11 @@ type Deps struct {
 	Captures Captures
 	Accounts Accounts
 	Leads    Leads
-	Auth     auth.Authenticator
+	Lists    Lists
+	Groups   Groups
+	// SavedFilters stores saved list filters.
+	SavedFilters SavedFilters
+	Auth         auth.Authenticator
 	// Health lists what /healthz pings (store, queue).
 	Health  []Pinger
 	OpenAPI []byte
@@ -106,6 +110,15 @@ func (s *server) handlers() map[string]http.Handler {
 		"POST /v1/leads/{id}/notes":             http.HandlerFunc(s.noteCreate),
 		"PATCH /v1/leads/{id}/notes/{note_id}":  http.HandlerFunc(s.noteUpdate),
 		"DELETE /v1/leads/{id}/notes/{note_id}": http.HandlerFunc(s.noteDelete),
+
+		"GET /v1/leads":                        http.HandlerFunc(s.leadList),
+		"GET /v1/leads/{id}/neighbors":         http.HandlerFunc(s.leadNeighbors),
+		"GET /v1/groups":                       http.HandlerFunc(s.groupList),
+		"POST /v1/groups":                      http.HandlerFunc(s.groupCreate),
+		"GET /v1/saved-filters":                http.HandlerFunc(s.savedFilterList),
+		"POST /v1/saved-filters":               http.HandlerFunc(s.savedFilterCreate),
+		"PATCH /v1/saved-filters/{filter_id}":  http.HandlerFunc(s.savedFilterUpdate),
+		"DELETE /v1/saved-filters/{filter_id}": http.HandlerFunc(s.savedFilterDelete),
 	}
 }
 
