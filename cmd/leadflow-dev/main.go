@@ -24,11 +24,13 @@ import (
 
 	"github.com/leadflow/leadflow/internal/app"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/demo"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/emulator"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/queue"
 )
 
@@ -126,7 +128,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.NewLocal(a.HTTPDeps()), ReadHeaderTimeout: 10 * time.Second}
+	deps := a.HTTPDeps()
+	deps.JobStarter = localJobs(a, log)
+	srv := &http.Server{Handler: httpapi.NewLocal(deps), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -154,4 +158,15 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// localJobs runs jobs (bulk actions) in this process, off the request, so
+// the local server needs no separate worker.
+func localJobs(a *app.App, log *slog.Logger) jobs.Starter {
+	inline := &jobs.Inline{Async: true, OnError: func(j queue.Job, err error) {
+		log.Error("job failed", "job", j.ID, "type", j.Type, "err", err)
+	}}
+	runner := &bulk.Runner{Leads: a.Store, Jobs: a.Store, Starter: inline}
+	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle}
+	return inline
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
 )
@@ -75,10 +76,26 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Lists:        a.Store,
 		Groups:       a.Store,
 		SavedFilters: a.Store,
+		Jobs:         a.Store,
+		JobStarter:   a.starter(),
 		Auth:         a.Auth,
 		Health:       health,
 		OpenAPI:      openapi.Document(),
 		Logger:       a.Logger,
 		Now:          time.Now,
 	}
+}
+
+// starter sends jobs to the queue; without one, jobs cannot start.
+func (a *App) starter() jobs.Starter {
+	if a.Queue == nil {
+		return noQueue{}
+	}
+	return jobs.QueueStarter{Queue: a.Queue}
+}
+
+type noQueue struct{}
+
+func (noQueue) Start(context.Context, queue.Job) error {
+	return fmt.Errorf("app: LEADFLOW_JOBS_QUEUE_URL is not set; jobs cannot run")
 }

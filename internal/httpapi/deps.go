@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -78,3 +79,6 @@ type SavedFilters interface {
 	SavedFilters(ctx context.Context, tenantID, userID string) ([]account.SavedFilter, error)
 	DeleteSavedFilter(ctx context.Context, tenantID, id, ownerID string) error
 }
+
+// Jobs keeps job records (bulk actions, imports).
+type Jobs = jobs.Store

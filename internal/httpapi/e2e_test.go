@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -78,7 +81,11 @@ func newStack(t *testing.T) *stack {
 	s.agent = issue(t, hm, s.tenant, "usr_agent", account.RoleAgent)
 	s.other = issue(t, hm, s.otherTen, "usr_admin", account.RoleAdmin)
 
+	inline := &jobs.Inline{}
+	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
+	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle}
 	h := httpapi.NewLocal(httpapi.Deps{
+		Jobs: s.store, JobStarter: inline, Logger: testLogger(t),
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 	})
@@ -239,4 +246,16 @@ func fieldErrors(t *testing.T, r response) map[string]string {
 		out[m["field"].(string)] = m["code"].(string)
 	}
 	return out
+}
+
+// testLogger sends server errors to the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+type tlogWriter struct{ t *testing.T }
+
+func (w tlogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -48,5 +48,8 @@ func Routes() []Route {
 		{"POST", "/v1/saved-filters", FunctionAPI, false},
 		{"PATCH", "/v1/saved-filters/{filter_id}", FunctionAPI, false},
 		{"DELETE", "/v1/saved-filters/{filter_id}", FunctionAPI, false},
+		{"POST", "/v1/leads/bulk", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/restore", FunctionAPI, false},
+		{"GET", "/v1/jobs/{job_id}", FunctionAPI, false},
 	}
 }

@@ -336,3 +336,27 @@ func DeletedAllowed(ctx context.Context) bool {
 	v, _ := ctx.Value(deletedKey{}).(bool)
 	return v
 }
+
+// SoftDelete hides l from lists and detail; Restore brings it back within
+// RestoreWindow. Identity keys stay with the lead, so a new capture of the
+// same person finds (and restores) it instead of creating a duplicate.
+func (l *Lead) SoftDelete(actor Actor, now time.Time) []Event {
+	if l.DeletedAt != nil {
+		return nil
+	}
+	t := now
+	l.DeletedAt, l.UpdatedAt = &t, now
+	return []Event{{ID: NewID(PrefixEvent, now), At: now, Actor: actor, Action: ActionDeleted}}
+}
+
+// Restore undoes a soft delete; ErrNotFound once RestoreWindow has passed.
+func (l *Lead) Restore(actor Actor, now time.Time) ([]Event, error) {
+	if l.DeletedAt == nil {
+		return nil, nil
+	}
+	if now.Sub(*l.DeletedAt) > RestoreWindow {
+		return nil, ErrNotFound
+	}
+	l.DeletedAt, l.UpdatedAt = nil, now
+	return []Event{{ID: NewID(PrefixEvent, now), At: now, Actor: actor, Action: ActionRestored}}, nil
+}
