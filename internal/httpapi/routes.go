@@ -51,5 +51,6 @@ func Routes() []Route {
 		{"POST", "/v1/leads/bulk", FunctionAPI, false},
 		{"POST", "/v1/leads/{id}/restore", FunctionAPI, false},
 		{"GET", "/v1/jobs/{job_id}", FunctionAPI, false},
+		{"GET", "/v1/leads/export", FunctionAPI, false},
 	}
 }

@@ -135,6 +135,7 @@ func (s *server) handlers() map[string]http.Handler {
 		"POST /v1/leads/bulk":                  http.HandlerFunc(s.leadBulk),
 		"POST /v1/leads/{id}/restore":          http.HandlerFunc(s.leadRestore),
 		"GET /v1/jobs/{job_id}":                http.HandlerFunc(s.jobGet),
+		"GET /v1/leads/export":                 http.HandlerFunc(s.leadExport),
 	}
 }
 
