@@ -61,6 +61,11 @@ test-go: $(TESTENV) ## Go tests, with DynamoDB Local and fauxqs started once for
 $(TESTENV):
 	$(GO) build -o $@ ./cmd/testenv
 
+.PHONY: bench-list
+bench-list: $(TESTENV) ## list benchmark: items read per item returned and page latency at 10k and 100k leads (slow: seeds 100k)
+	$(TESTENV) -- $(GO) test -run XXX -bench BenchmarkListFilters -benchtime 20x -timeout 60m ./internal/dynamo/
+	LEADFLOW_BENCH_LEADS=100000 $(TESTENV) -- $(GO) test -run XXX -bench BenchmarkListFilters -benchtime 20x -timeout 60m ./internal/dynamo/
+
 .PHONY: dev
 dev: deps ## run the whole thing locally (emulators, API on 127.0.0.1:8080, demo data)
 	$(GO) run ./cmd/leadflow-dev

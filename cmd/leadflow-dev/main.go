@@ -136,7 +136,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.NewLocal(a.HTTPDeps()), ReadHeaderTimeout: 10 * time.Second}
+	deps := a.HTTPDeps()
+	srv := &http.Server{Handler: httpapi.NewLocal(deps), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -146,3 +146,29 @@ func (s AdsSecrets) GoString() string { return s.String() }
 func (s AdsSecrets) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("tenant_id", s.TenantID), slog.String("site_id", s.SiteID))
 }
+
+// Group is a named set of leads of an account ("Clientes VIP"). Leads keep
+// the ids of their groups; the group item holds the name.
+type Group struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// SavedFilter is a list a user saved: a name, the filter and the sort (as
+// lead list query parameters). Shared filters are visible to everyone in
+// the account; only the owner renames or deletes them.
+type SavedFilter struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	OwnerID   string            `json:"owner_id"`
+	Shared    bool              `json:"shared"`
+	Filter    map[string]string `json:"filter"`
+	Sort      string            `json:"sort,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// ErrNameTaken is returned when a name must be unique in the account.
+var ErrNameTaken = errors.New("name already in use")

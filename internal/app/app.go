@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
@@ -90,15 +91,20 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		health = append(health, a.Queue)
 	}
 	d := httpapi.Deps{
-		Sites:    a.Store,
-		Captures: a.captures(),
-		Accounts: a.Store,
-		Leads:    a.Store,
-		Auth:     a.Auth,
-		Health:   health,
-		OpenAPI:  openapi.Document(),
-		Logger:   a.Logger,
-		Now:      time.Now,
+		Sites:        a.Store,
+		Captures:     a.captures(),
+		Accounts:     a.Store,
+		Leads:        a.Store,
+		Lists:        a.Store,
+		Groups:       a.Store,
+		SavedFilters: a.Store,
+		JobRecords:   a.Store,
+		JobStarter:   a.starter(),
+		Auth:         a.Auth,
+		Health:       health,
+		OpenAPI:      openapi.Document(),
+		Logger:       a.Logger,
+		Now:          time.Now,
 
 		AdsSecrets: a.Store,
 		Jobs:       a.jobs(),
@@ -117,8 +123,12 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	bulkRunner := &bulk.Runner{Leads: a.Store, Jobs: a.Store, Starter: a.starter()}
 	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now,
-		Extra: map[string]worker.Func{ads.JobFetchMetaLead: fetcher.Handle}}
+		Extra: map[string]worker.Func{
+			ads.JobFetchMetaLead: fetcher.Handle,
+			bulk.JobType:         bulkRunner.Handle,
+		}}
 	if a.Queue != nil {
 		w.Queue = a.Queue
 	}
@@ -167,4 +177,18 @@ func (a *App) MetaFetcher(ctx context.Context) (*ads.MetaFetcher, error) {
 		Sites: a.Store, Captures: a.captures(), Tokens: tokens,
 		Graph: ads.NewGraph(a.Config.GraphURL), Logger: a.Logger, Now: time.Now,
 	}, nil
+}
+
+// starter sends jobs to the queue; without one, jobs cannot start.
+func (a *App) starter() jobs.Starter {
+	if a.Queue == nil {
+		return noQueue{}
+	}
+	return jobs.QueueStarter{Queue: a.Queue}
+}
+
+type noQueue struct{}
+
+func (noQueue) Start(context.Context, queue.Job) error {
+	return fmt.Errorf("app: LEADFLOW_JOBS_QUEUE_URL is not set; jobs cannot run")
 }

@@ -124,8 +124,10 @@ func (c Counts) Zero() bool {
 	return true
 }
 
-// Counted reports whether a lead counts in reports at all.
-func Counted(l *lead.Lead) bool { return l != nil && !l.Test }
+// Counted reports whether a lead counts in reports at all: test leads from
+// ad platforms never do, and a soft-deleted lead stops counting until it is
+// restored (so deleting and restoring move the counters like any change).
+func Counted(l *lead.Lead) bool { return l != nil && !l.Test && l.DeletedAt == nil }
 
 // Day is the UTC day a lead counts on.
 func Day(l *lead.Lead) string { return l.CreatedAt.UTC().Format(DayLayout) }

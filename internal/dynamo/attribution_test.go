@@ -46,10 +46,38 @@ type cell struct {
 }
 
 // expected counts the leads themselves, the slow way the counters replace.
+// deletedLeads are soft-deleted by the test; the store no longer shows them.
+var deletedLeads = map[string]bool{}
+
+// softDelete and restore go through Update like the bulk actions do.
+func softDelete(t *testing.T, e *env, id string) {
+	t.Helper()
+	if _, err := e.store.Update(context.Background(), e.site.TenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
+		return l.SoftDelete(lead.Actor{Type: lead.ActorUser, ID: "usr_admin"}, time.Now()), nil
+	}); err != nil {
+		t.Fatalf("delete %s: %v", id, err)
+	}
+	deletedLeads[id] = true
+}
+
+func restore(t *testing.T, e *env, id string) {
+	t.Helper()
+	ctx := lead.WithDeleted(context.Background())
+	if _, err := e.store.Update(ctx, e.site.TenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
+		return l.Restore(lead.Actor{Type: lead.ActorUser, ID: "usr_admin"}, time.Now())
+	}); err != nil {
+		t.Fatalf("restore %s: %v", id, err)
+	}
+	delete(deletedLeads, id)
+}
+
 func expected(t *testing.T, e *env, ids []string, touch attribution.Touch) map[string]cell {
 	t.Helper()
 	out := map[string]cell{}
 	for _, id := range ids {
+		if deletedLeads[id] {
+			continue // gone from the reports as from the lists
+		}
 		l := mustDetail(t, e, e.site.TenantID, id).Lead
 		if l.Test {
 			continue
@@ -129,6 +157,12 @@ func TestAttributionCountersEqualLeadCounts(t *testing.T) {
 	if res := mustCapture(t, e, ext); res.Created || res.LeadID != x.LeadID {
 		t.Fatalf("replay: %+v", res)
 	}
+	// A deleted lead leaves the reports; a restored one comes back.
+	gone := add(touched("gone@example.com", "google", "cpc", "bf2026"))
+	softDelete(t, e, gone.LeadID)
+	back := add(touched("back@example.com", "facebook", "social", "verao"))
+	softDelete(t, e, back.LeadID)
+	restore(t, e, back.LeadID)
 	if got := mustDetail(t, e, e.site.TenantID, x.LeadID).Lead.Interactions; got != 1 {
 		t.Errorf("replay with ReplayNoop counted an interaction: %d", got)
 	}
@@ -152,21 +186,21 @@ func TestAttributionCountersEqualLeadCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := attribution.Build(q, counters)
-	if r.Totals.Leads != 4 || r.Totals.Sales != 2 || r.Totals.ConversionRate != 0.5 {
-		t.Errorf("totals %+v, want 4 leads (test lead left out), 2 sales", r.Totals)
+	if r.Totals.Leads != 5 || r.Totals.Sales != 2 || r.Totals.ConversionRate != 0.4 {
+		t.Errorf("totals %+v, want 5 leads (test and deleted leads left out, restored one in), 2 sales", r.Totals)
 	}
 	bySource := map[string]int64{}
 	for _, row := range r.Rows {
 		bySource[*row.Source] = row.Leads
 	}
-	if bySource["google"] != 1 || bySource["bing"] != 1 || bySource["facebook"] != 1 || bySource["linkedin"] != 1 {
+	if bySource["google"] != 1 || bySource["bing"] != 1 || bySource["facebook"] != 2 || bySource["linkedin"] != 1 {
 		t.Errorf("last-touch leads by source %v: A must have moved from google to bing", bySource)
 	}
 	// A range that starts on day 2 leaves day-1 leads out.
 	q.From = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	counters, _ = e.store.AttributionCounters(context.Background(), e.site.TenantID, q)
-	if r := attribution.Build(q, counters); r.Totals.Leads != 1 {
-		t.Errorf("day-2 leads %d, want 1", r.Totals.Leads)
+	if r := attribution.Build(q, counters); r.Totals.Leads != 2 {
+		t.Errorf("day-2 leads %d, want 2 (D and the restored one)", r.Totals.Leads)
 	}
 }
 

@@ -55,6 +55,11 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
 	items = append(items, st.counterItems(tenant, nil, &l)...)
+	ix, err := st.indexWrites(nil, l)
+	if err != nil {
+		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+	}
+	items = append(items, ix...)
 	msgs, err := st.messageItems(tenant, l.ID, c.Conversation)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
@@ -146,7 +151,7 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 		})
 		oldVersion := l.Version
 		l.Version++
-		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, now, prev, l, oldVersion, added(before, l.Keys()), events)
+		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, now, &prev, l, oldVersion, added(before, l.Keys()), events)
 		if err != nil {
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
 		}
@@ -186,7 +191,7 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 
 // repeatItems builds the transaction of a repeat capture. keyIdx maps item
 // indexes of identity-key puts to their keys.
-func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, now time.Time, prev, l lead.Lead, oldVersion int64,
+func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, now time.Time, prev *lead.Lead, l lead.Lead, oldVersion int64,
 	newKeys []lead.IdentityKey, events []lead.Event) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
 	meta, err := leadItem(l)
 	if err != nil {
@@ -215,7 +220,12 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
 	}
 	// The last touch may have moved the lead to another group.
-	items = append(items, st.counterItems(tenant, &prev, &l)...)
+	items = append(items, st.counterItems(tenant, prev, &l)...)
+	ix, err := st.indexWrites(prev, l)
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	items = append(items, ix...)
 	msgs, err := st.messageItems(tenant, l.ID, c.Conversation)
 	if err != nil {
 		return nil, nil, 0, nil, err

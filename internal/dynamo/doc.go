@@ -18,6 +18,11 @@
 //	T#<tenant>#LEAD#<lead_id>            MSG#<at>#<hash12>        conversation message
 //	T#<tenant>#KEY#<kind>#<value>        KEY                      identity key → lead_id, contact_id
 //	T#<tenant>#RL#<site_id>#<ip>         <unix minute>            rate-limit counter n (ttl)
+//	T#<tenant>#LEAD#<lead_id>            IX#<kind>#<value>        list-index copy of the lead (GSI3/4/5; see index.go)
+//	T#<tenant>#LEAD#<lead_id>            IXQ#<token>              search-token copy of the lead (GSI3)
+//	T#<tenant>                           GROUP#<id> / GROUPNAME#  lead group / its unique name
+//	T#<tenant>                           SFILTER#<id>             saved list filter
+//	T#<tenant>                           JOB#<id>                 job record (bulk action progress)
 //
 // Why this shape:
 //

@@ -68,6 +68,9 @@ func (st *Store) Detail(ctx context.Context, tenantID, leadID string) (lead.Deta
 	if err := unmarshal(meta, &d.Lead); err != nil {
 		return d, fmt.Errorf("lead detail %s: %w", leadID, err)
 	}
+	if d.Lead.DeletedAt != nil {
+		return d, fmt.Errorf("lead detail %s: %w", leadID, lead.ErrNotFound)
+	}
 	d.Lead.TenantID = tenantID
 	slices.Reverse(notes)
 	slices.Reverse(events)
@@ -186,6 +189,9 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		if err != nil {
 			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
 		}
+		if l.DeletedAt != nil && !lead.DeletedAllowed(ctx) {
+			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, lead.ErrNotFound)
+		}
 		if ifVersion > 0 && l.Version != ifVersion {
 			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, lead.ErrVersionMismatch)
 		}
@@ -225,6 +231,11 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 			}
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
 		}
+		ix, err := st.indexWrites(&orig, l)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
+		}
+		items = append(items, ix...)
 		before, after := lead.ContactKeys(orig.Contact), lead.ContactKeys(l.Contact)
 		removedStart := len(items)
 		for _, k := range added(after, before) {

@@ -191,30 +191,4 @@ func (st *Store) OpenLeads(ctx context.Context, tenantID string) (map[string]int
 	return out, nil
 }
 
-// queryPrefix calls fn for every item of partition pk whose sort key starts
-// with prefix.
-func (st *Store) queryPrefix(ctx context.Context, pk, prefix string, fn func(map[string]types.AttributeValue) error) error {
-	in := &dynamodb.QueryInput{
-		TableName:                 st.table,
-		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk), ":p": s(prefix)},
-		ConsistentRead:            aws.Bool(true),
-	}
-	for {
-		out, err := st.db.Query(ctx, in)
-		if err != nil {
-			return err
-		}
-		for _, it := range out.Items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-}
-
 func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -48,12 +48,16 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		TableName: aws.String(name),
 		AttributeDefinitions: []types.AttributeDefinition{
 			str(AttrPK), str(AttrSK), str(AttrGSI1PK), str(AttrGSI1SK), str(AttrGSI2PK), str(AttrGSI2SK),
+			str(AttrGSI3PK), str(AttrGSI3SK), str(AttrGSI4PK), str(AttrGSI4SK), str(AttrGSI5PK), str(AttrGSI5SK),
 		},
 		KeySchema:   keys(AttrPK, AttrSK),
 		BillingMode: types.BillingModePayPerRequest,
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			gsi(IndexGSI1, AttrGSI1PK, AttrGSI1SK),
 			gsi(IndexGSI2, AttrGSI2PK, AttrGSI2SK),
+			gsi(IndexGSI3, AttrGSI3PK, AttrGSI3SK),
+			gsi(IndexGSI4, AttrGSI4PK, AttrGSI4SK),
+			gsi(IndexGSI5, AttrGSI5PK, AttrGSI5SK),
 		},
 	}
 }

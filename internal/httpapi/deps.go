@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/attribution"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
 )
@@ -75,3 +76,28 @@ type Reports interface {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// Lists reads lead lists: filtered, sorted, cursor-paged; and a lead's
+// neighbors within one.
+type Lists interface {
+	List(ctx context.Context, tenantID string, q lead.Query, cursor string, limit int) (lead.Page[lead.Lead], error)
+	Neighbors(ctx context.Context, tenantID, leadID string, q lead.Query) (prev, next string, err error)
+}
+
+// Groups stores an account's lead groups.
+type Groups interface {
+	CreateGroup(ctx context.Context, tenantID string, g account.Group) error
+	Groups(ctx context.Context, tenantID string) ([]account.Group, error)
+	Group(ctx context.Context, tenantID, groupID string) (account.Group, error)
+}
+
+// SavedFilters stores users' saved list filters.
+type SavedFilters interface {
+	PutSavedFilter(ctx context.Context, tenantID string, f account.SavedFilter, create bool) error
+	SavedFilter(ctx context.Context, tenantID, id string) (account.SavedFilter, error)
+	SavedFilters(ctx context.Context, tenantID, userID string) ([]account.SavedFilter, error)
+	DeleteSavedFilter(ctx context.Context, tenantID, id, ownerID string) error
+}
+
+// JobRecords keeps the progress records of long-running jobs (bulk actions, imports).
+type JobRecords = jobs.Store

@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
@@ -31,6 +35,8 @@ type stack struct {
 	t         *testing.T
 	srv       *httptest.Server
 	store     *dynamo.Store
+	client    *dynamodb.Client
+	table     string
 	validator *openapi.Validator
 	tenant    string
 	site      account.Site
@@ -56,6 +62,17 @@ var sharedValidator *openapi.Validator
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	ctx := context.Background()
+	client, scans := noScan(testenv.DynamoDB(t))
+	t.Cleanup(func() {
+		if n := scans.Load(); n > 0 {
+			t.Errorf("%d Scan calls reached DynamoDB; request paths must use Query/GetItem only", n)
+		}
+	})
+	table := testenv.UniqueName("e2e")
+	if err := dynamo.CreateTable(ctx, client, table); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
 	if sharedValidator == nil {
 		v, err := openapi.NewValidator()
 		if err != nil {
@@ -63,7 +80,7 @@ func newStack(t *testing.T) *stack {
 		}
 		sharedValidator = v
 	}
-	s := &stack{t: t, store: testenv.Store(t), validator: sharedValidator, now: time.Now().UTC(), logs: &lockedBuffer{}}
+	s := &stack{t: t, client: client, table: table, store: dynamo.New(client, table), validator: sharedValidator, now: time.Now().UTC(), logs: &lockedBuffer{}}
 	hm, err := auth.NewHMAC([]byte(strings.Repeat("k", 40)), "leadflow-test")
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +93,12 @@ func newStack(t *testing.T) *stack {
 	s.agent = issue(t, hm, s.tenant, "usr_agent", account.RoleAgent)
 	s.other = issue(t, hm, s.otherTen, "usr_admin", account.RoleAdmin)
 
+	inline := &jobs.Inline{}
+	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
+	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle}
 	h := httpapi.NewLocal(httpapi.Deps{
-		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store,
+		JobRecords: s.store, JobStarter: inline,
+		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		AdsSecrets: s.store, Reports: s.store, Jobs: s,
 		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -239,4 +260,16 @@ func fieldErrors(t *testing.T, r response) map[string]string {
 		out[m["field"].(string)] = m["code"].(string)
 	}
 	return out
+}
+
+// testLogger sends server errors to the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+type tlogWriter struct{ t *testing.T }
+
+func (w tlogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

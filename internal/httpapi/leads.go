@@ -34,6 +34,9 @@ type leadJSON struct {
 	SiteID          string           `json:"site_id"`
 	Version         int64            `json:"version"`
 	Interactions    int              `json:"interactions"`
+	Classification  string           `json:"classification,omitempty"`
+	Tags            []string         `json:"tags"`
+	Groups          []string         `json:"groups"`
 	CreatedAt       string           `json:"created_at"`
 	UpdatedAt       string           `json:"updated_at"`
 	Contact         lead.Contact     `json:"contact"`
@@ -60,12 +63,13 @@ func toLeadJSON(l lead.Lead) leadJSON {
 		ID: l.ID, ContactID: l.ContactID, Name: l.Name, Rating: l.Rating,
 		State: l.State, SubState: l.SubState, OwnerID: l.OwnerID,
 		EntryMethod: l.EntryMethod, SiteID: l.SiteID, Version: l.Version,
-		Interactions: l.Interactions,
-		CreatedAt:    l.CreatedAt.UTC().Format(rfc3339Millis),
-		UpdatedAt:    l.UpdatedAt.UTC().Format(rfc3339Millis),
-		Contact:      l.Contact,
-		Navigation:   navigationJSON{Touch: l.FirstTouch, FirstTouch: l.FirstTouch, LastTouch: l.LastTouch},
-		Test:         l.Test,
+		Interactions: l.Interactions, Classification: string(l.Classification),
+		Tags: nonNil(l.Tags), Groups: nonNil(l.Groups),
+		CreatedAt:  l.CreatedAt.UTC().Format(rfc3339Millis),
+		UpdatedAt:  l.UpdatedAt.UTC().Format(rfc3339Millis),
+		Contact:    l.Contact,
+		Navigation: navigationJSON{Touch: l.FirstTouch, FirstTouch: l.FirstTouch, LastTouch: l.LastTouch},
+		Test:       l.Test,
 	}.withScheduledChange(l.ScheduledChange)
 }
 
@@ -132,6 +136,12 @@ func (s *server) leadPatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := s.checkOwner(r, p.TenantID, *patch.OwnerID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if patch.Groups != nil {
+		if err := s.checkGroups(r, p.TenantID, "groups", *patch.Groups); err != nil {
 			s.fail(w, r, err)
 			return
 		}

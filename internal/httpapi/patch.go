@@ -57,7 +57,8 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 			}
 		case contactFields[k]:
 			contact[k] = v
-		case readOnlyLeadFields[k], k == "name", k == "rating", k == "state", k == "sub_state", k == "owner_id":
+		case readOnlyLeadFields[k], k == "name", k == "rating", k == "state", k == "sub_state", k == "owner_id",
+			k == "classification", k == "tags", k == "groups":
 		default:
 			bad.Add(k, "unknown_field", "This field does not exist or cannot be changed.")
 		}
@@ -92,6 +93,30 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 		if s, ok := str(bad, "owner_id", v, true); ok {
 			p.OwnerID = &s
 		}
+	}
+
+	if v, ok := top["classification"]; ok {
+		if s, ok := str(bad, "classification", v, true); ok {
+			c := lead.Classification(s)
+			p.Classification = &c
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  **[]string
+	}{{"tags", &p.Tags}, {"groups", &p.Groups}} {
+		v, ok := top[f.name]
+		if !ok {
+			continue
+		}
+		list := []string{}
+		if string(bytes.TrimSpace(v)) != "null" {
+			if err := json.Unmarshal(v, &list); err != nil {
+				bad.Add(f.name, "invalid_type", f.name+" must be an array of strings (null clears).")
+				continue
+			}
+		}
+		*f.dst = &list
 	}
 
 	region := acct.Country

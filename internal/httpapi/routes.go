@@ -50,5 +50,18 @@ func Routes() []Route {
 		{"POST", "/v1/assignment/reassign", FunctionAPI, false},
 		{"GET", "/v1/users", FunctionAPI, false},
 		{"PATCH", "/v1/users/{id}", FunctionAPI, false},
+
+		{"GET", "/v1/leads", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/neighbors", FunctionAPI, false},
+		{"GET", "/v1/groups", FunctionAPI, false},
+		{"POST", "/v1/groups", FunctionAPI, false},
+		{"GET", "/v1/saved-filters", FunctionAPI, false},
+		{"POST", "/v1/saved-filters", FunctionAPI, false},
+		{"PATCH", "/v1/saved-filters/{filter_id}", FunctionAPI, false},
+		{"DELETE", "/v1/saved-filters/{filter_id}", FunctionAPI, false},
+		{"POST", "/v1/leads/bulk", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/restore", FunctionAPI, false},
+		{"GET", "/v1/jobs/{job_id}", FunctionAPI, false},
+		{"GET", "/v1/leads/export", FunctionAPI, false},
 	}
 }

@@ -12,11 +12,13 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/problem"
 )
 
@@ -27,7 +29,14 @@ type Deps struct {
 	Captures Captures
 	Accounts Accounts
 	Leads    Leads
-	Auth     auth.Authenticator
+	Lists    Lists
+	Groups   Groups
+	// SavedFilters stores saved list filters.
+	SavedFilters SavedFilters
+	// JobRecords keeps job progress; JobStarter runs jobs (SQS, or in process).
+	JobRecords JobRecords
+	JobStarter jobs.Starter
+	Auth       auth.Authenticator
 	// Health lists what /healthz pings (store, queue).
 	Health  []Pinger
 	OpenAPI []byte
@@ -85,10 +94,18 @@ func newHandler(d Deps, only Function) http.Handler {
 	// A known path with another method is a 405 problem, anything else 404.
 	for path, ms := range methods {
 		allow := strings.Join(ms, ", ")
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		notAllowed := func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			problem.Write(w, problem.New(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not served here; allowed: "+allow))
-		})
+		}
+		// One pattern per other method rather than a method-less one: a
+		// method-less "/v1/leads/bulk" would conflict with "GET /v1/leads/{id}".
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+			if slices.Contains(ms, m) || (m == "HEAD" && slices.Contains(ms, "GET")) {
+				continue
+			}
+			mux.HandleFunc(m+" "+path, notAllowed)
+		}
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusNotFound, "not_found", "No route for "+r.URL.Path))
@@ -129,6 +146,18 @@ func (s *server) handlers() map[string]http.Handler {
 		"POST /v1/assignment/reassign":                        http.HandlerFunc(s.reassign),
 		"GET /v1/users":                                       http.HandlerFunc(s.userList),
 		"PATCH /v1/users/{id}":                                http.HandlerFunc(s.userPatch),
+		"GET /v1/leads":                                       http.HandlerFunc(s.leadList),
+		"GET /v1/leads/{id}/neighbors":                        http.HandlerFunc(s.leadNeighbors),
+		"GET /v1/groups":                                      http.HandlerFunc(s.groupList),
+		"POST /v1/groups":                                     http.HandlerFunc(s.groupCreate),
+		"GET /v1/saved-filters":                               http.HandlerFunc(s.savedFilterList),
+		"POST /v1/saved-filters":                              http.HandlerFunc(s.savedFilterCreate),
+		"PATCH /v1/saved-filters/{filter_id}":                 http.HandlerFunc(s.savedFilterUpdate),
+		"DELETE /v1/saved-filters/{filter_id}":                http.HandlerFunc(s.savedFilterDelete),
+		"POST /v1/leads/bulk":                                 http.HandlerFunc(s.leadBulk),
+		"POST /v1/leads/{id}/restore":                         http.HandlerFunc(s.leadRestore),
+		"GET /v1/jobs/{job_id}":                               http.HandlerFunc(s.jobGet),
+		"GET /v1/leads/export":                                http.HandlerFunc(s.leadExport),
 	}
 }
 

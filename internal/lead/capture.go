@@ -150,6 +150,11 @@ func (l *Lead) Absorb(c Capture, now time.Time, keyTaken func(IdentityKey) bool)
 			l.ExternalIDs = append(l.ExternalIDs, ext)
 		}
 	}
+	if l.DeletedAt != nil {
+		// The person came back: a soft-deleted lead reappears.
+		l.DeletedAt = nil
+		events = append(events, Event{ID: NewID(PrefixEvent, now), At: now, Actor: actor, Action: ActionRestored})
+	}
 	l.LastTouch = c.Touch
 	l.Interactions++
 	l.UpdatedAt = now

@@ -149,7 +149,12 @@ const (
 	ActionNoteAdded   = "note_added"
 	ActionNoteEdited  = "note_edited"
 	ActionNoteDeleted = "note_deleted"
+	ActionDeleted     = "deleted"
+	ActionRestored    = "restored"
 )
+
+// RestoreWindow is how long a soft-deleted lead can be restored.
+const RestoreWindow = 30 * 24 * time.Hour
 
 // Event is one history entry. Field, Before and After are set for field
 // changes; a capture carries its Touch in After.
@@ -183,10 +188,18 @@ type Lead struct {
 	// ExternalIDs are the idempotency keys (per site) that captured this lead.
 	ExternalIDs []string `json:"external_ids,omitempty"`
 	// Interactions counts captures of this person; lists sort by it.
-	Interactions int       `json:"interactions"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	Interactions int `json:"interactions"`
+	// Classification, Tags (normalized, see NormalizeTag) and Groups (ids
+	// of account groups) organize lists.
+	Classification Classification `json:"classification,omitempty"`
+	Tags           []string       `json:"tags,omitempty"`
+	Groups         []string       `json:"groups,omitempty"`
+	// DeletedAt marks a soft-deleted lead: gone from lists and detail,
+	// restorable until DeletedAt + RestoreWindow.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	Version   int64      `json:"version"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 
 	// Test marks a lead an ad platform sent as a test (Google's is_test);
 	// it is stored and shown but left out of attribution reports.

@@ -26,6 +26,16 @@ type Patch struct {
 	// Attributes set or, with a nil (or empty) value, remove extra contact
 	// attributes. Names are lower-cased.
 	Attributes map[string]*string
+	// Classification sets ("" clears) the classification.
+	Classification *Classification
+	// Tags replaces the tags; AddTags and RemoveTags change some (applied
+	// after Tags). Tags are normalized with NormalizeTag.
+	Tags                *[]string
+	AddTags, RemoveTags []string
+	// Groups replaces the group ids; AddGroups and RemoveGroups change some.
+	// The caller checks the ids name groups of the account.
+	Groups                  *[]string
+	AddGroups, RemoveGroups []string
 }
 
 // Limits shared with capture.
@@ -41,7 +51,9 @@ var patchAttrKeyRE = regexp.MustCompile(`^[a-z0-9_.-]+$`)
 func (p Patch) Empty() bool {
 	return p.Name == nil && p.Rating == nil && p.State == nil && p.SubState == nil &&
 		p.OwnerID == nil && p.Email == nil && p.Phone == nil && p.WhatsApp == nil &&
-		p.CPF == nil && len(p.Attributes) == 0
+		p.CPF == nil && len(p.Attributes) == 0 && p.Classification == nil &&
+		p.Tags == nil && len(p.AddTags) == 0 && len(p.RemoveTags) == 0 &&
+		p.Groups == nil && len(p.AddGroups) == 0 && len(p.RemoveGroups) == 0
 }
 
 // Apply validates p against the account's pipeline, changes l, and returns
@@ -116,6 +128,12 @@ func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) 
 		}
 		attrs[lk] = v
 	}
+	if p.Classification != nil && *p.Classification != "" && !p.Classification.Valid() {
+		bad.Add("classification", "not_allowed", "Must be one of male, female, press or company (null clears).")
+	}
+	tags := setOps(&bad, "tags", l.Tags, p.Tags, p.AddTags, p.RemoveTags, MaxTags, NormalizeTag, ValidTag)
+	groups := setOps(&bad, "groups", l.Groups, p.Groups, p.AddGroups, p.RemoveGroups, MaxGroups,
+		strings.TrimSpace, func(g string) bool { return g != "" && !strings.Contains(g, "#") })
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
@@ -182,10 +200,69 @@ func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) 
 		}
 		l.Contact.Attributes[k] = v
 	}
+	if p.Classification != nil && *p.Classification != l.Classification {
+		record("classification", orNil(string(l.Classification)), orNil(string(*p.Classification)))
+		l.Classification = *p.Classification
+	}
+	if !slices.Equal(tags, l.Tags) {
+		record("tags", listOrNil(l.Tags), listOrNil(tags))
+		l.Tags = tags
+	}
+	if !slices.Equal(groups, l.Groups) {
+		record("groups", listOrNil(l.Groups), listOrNil(groups))
+		l.Groups = groups
+	}
 	if len(events) > 0 {
 		l.UpdatedAt = now
 	}
 	return events, nil
+}
+
+// setOps computes a tag or group set: replaced by set (when given), then
+// add, then remove; normalized, unique, sorted; nil when empty.
+func setOps(bad *InvalidError, field string, cur []string, set *[]string, add, remove []string, max int,
+	normalize func(string) string, valid func(string) bool) []string {
+	out := slices.Clone(cur)
+	if set != nil {
+		out = nil
+	}
+	ok := true
+	put := func(vs []string) {
+		for _, v := range vs {
+			v = normalize(v)
+			if !valid(v) {
+				bad.Add(field, "invalid", fmt.Sprintf("%q is not a valid value for %s.", v, field))
+				ok = false
+				continue
+			}
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	if set != nil {
+		put(*set)
+	}
+	put(add)
+	for _, v := range remove {
+		v = normalize(v)
+		out = slices.DeleteFunc(out, func(x string) bool { return x == v })
+	}
+	if ok && len(out) > max {
+		bad.Add(field, "too_many", fmt.Sprintf("A lead holds at most %d %s.", max, field))
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func listOrNil(v []string) any {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
 }
 
 // orNil maps the empty string to nil, so history shows "no value" as null.

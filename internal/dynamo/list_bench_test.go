@@ -1,0 +1,130 @@
+package dynamo_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// BenchmarkListFilters seeds LEADFLOW_BENCH_LEADS leads (default 10000)
+// and reads the first list page (20) for each filter, reporting items read
+// per item returned and the page latency. Run with `make bench-list`; it is
+// not part of `make test` (benchmarks only run with -bench).
+func BenchmarkListFilters(b *testing.B) {
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("LEADFLOW_BENCH_LEADS")); err == nil && v > 0 {
+		n = v
+	}
+	e := newEnv(b)
+	tenant := e.site.TenantID
+	ctx := context.Background()
+	start := time.Now()
+	seedLeads(b, e, tenant, n)
+	b.Logf("seeded %d leads in %v", n, time.Since(start).Round(time.Second))
+
+	filters := []struct {
+		name string
+		q    lead.Query
+	}{
+		{"all_newest", lead.Query{}},
+		{"all_name", lead.Query{Sort: lead.SortName}},
+		{"all_most_interactions", lead.Query{Sort: lead.SortMostInteractions}},
+		{"state", lead.Query{Filter: lead.Filter{State: lead.StateInProgress}}},
+		{"owner", lead.Query{Filter: lead.Filter{Owner: "usr_3"}}},
+		{"unassigned", lead.Query{Filter: lead.Filter{Owner: lead.OwnerUnassigned}}},
+		{"campaign", lead.Query{Filter: lead.Filter{Campaign: "camp7"}}},
+		{"tag", lead.Query{Filter: lead.Filter{Tag: "vip"}}},
+		{"classification", lead.Query{Filter: lead.Filter{Classification: lead.ClassPress}}},
+		{"entry_method", lead.Query{Filter: lead.Filter{EntryMethod: lead.EntryForm}}},
+		{"created_range", lead.Query{Filter: lead.Filter{CreatedFrom: ptrTime(time.Now().Add(-48 * time.Hour)), CreatedTo: ptrTime(time.Now().Add(-24 * time.Hour))}}},
+		{"q_name_prefix", lead.Query{Filter: lead.Filter{Q: "mari"}}},
+		{"rating_min_4", lead.Query{Filter: lead.Filter{RatingMin: 4}}},
+		{"state+owner+rating", lead.Query{Filter: lead.Filter{State: lead.StateNew, Owner: "usr_3", RatingMin: 4}}},
+		{"campaign+tag+state", lead.Query{Filter: lead.Filter{Campaign: "camp7", Tag: "vip", State: lead.StateNew}}},
+	}
+	for _, f := range filters {
+		b.Run(f.name, func(b *testing.B) {
+			var read, returned int
+			var lat []time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				_, st, err := e.store.ListWithStats(ctx, tenant, f.q, "", 20)
+				lat = append(lat, time.Since(t0))
+				if err != nil {
+					b.Fatal(err)
+				}
+				read += st.Read
+				returned += st.Returned
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(read)/float64(max(returned, 1)), "read/returned")
+			b.ReportMetric(float64(returned)/float64(b.N), "returned/page")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+		})
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
+
+var firstNames = []string{"Ana", "Maria", "João", "José", "Pedro", "Paula", "Lucas", "Mariana", "Carla", "Rafael", "Bruno", "Juliana", "Fernanda", "Tiago", "Gabriel", "Beatriz"}
+var lastNames = []string{"Silva", "Souza", "Oliveira", "Santos", "Lima", "Pereira", "Costa", "Rodrigues", "Almeida", "Nascimento", "Araújo", "Ribeiro"}
+
+// seedLeads writes n synthetic leads over the last 30 days, 8 writers in
+// parallel. Distribution: 4 states, 10 owners + 20% unassigned, 50
+// campaigns, 5% tagged vip, half classified, ratings 0–5.
+func seedLeads(b *testing.B, e *env, tenant string, n int) {
+	now := time.Now().UTC()
+	r := rand.New(rand.NewPCG(1, 2))
+	leads := make([]lead.Lead, n)
+	for i := range leads {
+		created := now.Add(-time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
+		l := lead.Lead{
+			ID: lead.NewID(lead.PrefixLead, created), TenantID: tenant, ContactID: fmt.Sprintf("ct_%d", i),
+			Name:        firstNames[r.IntN(len(firstNames))] + " " + lastNames[r.IntN(len(lastNames))],
+			State:       lead.States[r.IntN(4)],
+			Rating:      r.IntN(6),
+			EntryMethod: []lead.EntryMethod{lead.EntryChatbot, lead.EntryForm, lead.EntryAPI}[r.IntN(3)],
+			SiteID:      e.site.ID, Interactions: 1 + r.IntN(5), Version: 1, CreatedAt: created, UpdatedAt: created,
+			Contact: lead.Contact{Email: fmt.Sprintf("p%d@example.com", i), Phone: fmt.Sprintf("+55119%08d", i)},
+		}
+		if r.IntN(5) > 0 {
+			l.OwnerID = fmt.Sprintf("usr_%d", r.IntN(10))
+		}
+		l.FirstTouch = lead.Touch{At: created, EntryMethod: l.EntryMethod, SiteID: l.SiteID, UTMSource: "google", UTMMedium: "cpc", UTMCampaign: fmt.Sprintf("camp%d", r.IntN(50))}
+		l.LastTouch = l.FirstTouch
+		if r.IntN(20) == 0 {
+			l.Tags = []string{"vip"}
+		}
+		if r.IntN(2) == 0 {
+			l.Classification = lead.Classifications[r.IntN(4)]
+		}
+		leads[i] = l
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	per := (n + 7) / 8
+	for w := range 8 {
+		lo, hi := min(w*per, n), min((w+1)*per, n)
+		wg.Go(func() {
+			for i := lo; i < hi; i += 200 {
+				if err := e.store.SeedLeads(context.Background(), leads[i:min(i+200, hi)]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,256 @@
+// Package export writes leads as CSV, XLSX or XML with contact, pipeline,
+// navigation and attribution columns. CSV and XLSX cells that a
+// spreadsheet would run as a formula are neutralized (OWASP CSV injection).
+package export
+
+import (
+	"encoding/csv"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// Formats.
+const (
+	CSV  = "csv"
+	XLSX = "xlsx"
+	XML  = "xml"
+)
+
+// ContentType returns the media type of a format.
+func ContentType(format string) string {
+	switch format {
+	case XLSX:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case XML:
+		return "application/xml"
+	default:
+		return "text/csv; charset=utf-8"
+	}
+}
+
+// column is one exported field. Names are the import's English headers.
+type column struct {
+	name string
+	get  func(l lead.Lead) string
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func touch(name string, get func(lead.Touch) string, last bool) column {
+	return column{name, func(l lead.Lead) string {
+		if last {
+			return get(l.LastTouch)
+		}
+		return get(l.FirstTouch)
+	}}
+}
+
+var columns = []column{
+	{"id", func(l lead.Lead) string { return l.ID }},
+	{"name", func(l lead.Lead) string { return l.Name }},
+	{"email", func(l lead.Lead) string { return l.Contact.Email }},
+	{"phone", func(l lead.Lead) string { return l.Contact.Phone }},
+	{"whatsapp", func(l lead.Lead) string { return l.Contact.WhatsApp }},
+	{"cpf", func(l lead.Lead) string { return l.Contact.CPF }},
+	{"state", func(l lead.Lead) string { return string(l.State) }},
+	{"sub_state", func(l lead.Lead) string { return l.SubState }},
+	{"owner_id", func(l lead.Lead) string { return l.OwnerID }},
+	{"rating", func(l lead.Lead) string { return strconv.Itoa(l.Rating) }},
+	{"classification", func(l lead.Lead) string { return string(l.Classification) }},
+	{"tags", func(l lead.Lead) string { return strings.Join(l.Tags, ";") }},
+	{"groups", func(l lead.Lead) string { return strings.Join(l.Groups, ";") }},
+	{"entry_method", func(l lead.Lead) string { return string(l.EntryMethod) }},
+	{"site_id", func(l lead.Lead) string { return l.SiteID }},
+	{"interactions", func(l lead.Lead) string { return strconv.Itoa(l.Interactions) }},
+	{"created_at", func(l lead.Lead) string { return ts(l.CreatedAt) }},
+	{"updated_at", func(l lead.Lead) string { return ts(l.UpdatedAt) }},
+	touch("page_url", func(t lead.Touch) string { return t.PageURL }, false),
+	touch("landing_url", func(t lead.Touch) string { return t.LandingURL }, false),
+	touch("generated_at_url", func(t lead.Touch) string { return t.GeneratedAtURL }, false),
+	touch("referrer", func(t lead.Touch) string { return t.Referrer }, false),
+	touch("utm_source", func(t lead.Touch) string { return t.UTMSource }, false),
+	touch("utm_medium", func(t lead.Touch) string { return t.UTMMedium }, false),
+	touch("utm_campaign", func(t lead.Touch) string { return t.UTMCampaign }, false),
+	touch("utm_term", func(t lead.Touch) string { return t.UTMTerm }, false),
+	touch("utm_content", func(t lead.Touch) string { return t.UTMContent }, false),
+	touch("gclid", func(t lead.Touch) string { return t.GCLID }, false),
+	touch("fbclid", func(t lead.Touch) string { return t.FBCLID }, false),
+	touch("ip", func(t lead.Touch) string { return t.IP }, false),
+	touch("country", func(t lead.Touch) string { return t.Country }, false),
+	touch("region", func(t lead.Touch) string { return t.Region }, false),
+	touch("city", func(t lead.Touch) string { return t.City }, false),
+	touch("user_agent", func(t lead.Touch) string { return t.UserAgent }, false),
+	touch("first_contact_at", func(t lead.Touch) string {
+		if t.FirstContactAt == nil {
+			return ""
+		}
+		return ts(*t.FirstContactAt)
+	}, false),
+	touch("last_utm_source", func(t lead.Touch) string { return t.UTMSource }, true),
+	touch("last_utm_medium", func(t lead.Touch) string { return t.UTMMedium }, true),
+	touch("last_utm_campaign", func(t lead.Touch) string { return t.UTMCampaign }, true),
+	touch("last_page_url", func(t lead.Touch) string { return t.PageURL }, true),
+	touch("last_touch_at", func(t lead.Touch) string { return ts(t.At) }, true),
+}
+
+// Header returns the column names.
+func Header() []string {
+	out := make([]string, len(columns))
+	for i, c := range columns {
+		out[i] = c.name
+	}
+	return out
+}
+
+// Row returns a lead's values, unneutralized.
+func Row(l lead.Lead) []string {
+	out := make([]string, len(columns))
+	for i, c := range columns {
+		out[i] = c.get(l)
+	}
+	return out
+}
+
+// Neutralize prefixes a cell a spreadsheet would read as a formula ("=",
+// "+", "-", "@", tab or carriage return first) with a single quote, as
+// OWASP recommends. Phone numbers ("+55...") are exported as "'+55...";
+// the import strips the quote again.
+func Neutralize(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// Writer writes leads in one format. Close finishes the file.
+type Writer interface {
+	Write(l lead.Lead) error
+	Close() error
+}
+
+// NewWriter starts a file of format on w.
+func NewWriter(format string, w io.Writer) (Writer, error) {
+	switch format {
+	case CSV:
+		cw := csv.NewWriter(w)
+		if err := cw.Write(Header()); err != nil {
+			return nil, err
+		}
+		return &csvWriter{cw}, nil
+	case XML:
+		x := &xmlWriter{enc: xml.NewEncoder(w), w: w}
+		if _, err := io.WriteString(w, xml.Header+"<leads>\n"); err != nil {
+			return nil, err
+		}
+		return x, nil
+	case XLSX:
+		f := excelize.NewFile()
+		sw, err := f.NewStreamWriter("Sheet1")
+		if err != nil {
+			return nil, err
+		}
+		x := &xlsxWriter{f: f, sw: sw, w: w, row: 1}
+		if err := x.write(Header()); err != nil {
+			return nil, err
+		}
+		return x, nil
+	}
+	return nil, fmt.Errorf("export: unknown format %q", format)
+}
+
+type csvWriter struct{ cw *csv.Writer }
+
+func (c *csvWriter) Write(l lead.Lead) error {
+	row := Row(l)
+	for i := range row {
+		row[i] = Neutralize(row[i])
+	}
+	return c.cw.Write(row)
+}
+
+func (c *csvWriter) Close() error { c.cw.Flush(); return c.cw.Error() }
+
+type xlsxWriter struct {
+	f   *excelize.File
+	sw  *excelize.StreamWriter
+	w   io.Writer
+	row int
+}
+
+func (x *xlsxWriter) write(vals []string) error {
+	cells := make([]any, len(vals))
+	for i, v := range vals {
+		cells[i] = Neutralize(v) // strings: never typed as formulas or numbers
+	}
+	cell, err := excelize.CoordinatesToCellName(1, x.row)
+	if err != nil {
+		return err
+	}
+	x.row++
+	return x.sw.SetRow(cell, cells)
+}
+
+func (x *xlsxWriter) Write(l lead.Lead) error { return x.write(Row(l)) }
+
+func (x *xlsxWriter) Close() error {
+	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if _, err := x.f.WriteTo(x.w); err != nil {
+		return err
+	}
+	return x.f.Close()
+}
+
+type xmlWriter struct {
+	enc *xml.Encoder
+	w   io.Writer
+}
+
+// xmlLead is <lead><field name="...">value</field>...</lead>: values are
+// escaped text, so nothing in them can change the document.
+type xmlLead struct {
+	XMLName xml.Name   `xml:"lead"`
+	Fields  []xmlField `xml:"field"`
+}
+
+type xmlField struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:",chardata"`
+}
+
+func (x *xmlWriter) Write(l lead.Lead) error {
+	row := Row(l)
+	xl := xmlLead{Fields: make([]xmlField, 0, len(row))}
+	for i, v := range row {
+		if v != "" {
+			xl.Fields = append(xl.Fields, xmlField{Name: columns[i].name, Value: v})
+		}
+	}
+	if err := x.enc.Encode(xl); err != nil {
+		return err
+	}
+	_, err := io.WriteString(x.w, "\n")
+	return err
+}
+
+func (x *xmlWriter) Close() error {
+	if err := x.enc.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(x.w, "</leads>\n")
+	return err
+}

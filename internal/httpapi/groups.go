@@ -1,0 +1,241 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/problem"
+)
+
+// Id prefixes of the list features.
+const (
+	PrefixGroup       = "grp_"
+	PrefixSavedFilter = "sf_"
+	PrefixJob         = "job_"
+)
+
+const maxGroupName = 100
+
+func (s *server) groupList(w http.ResponseWriter, r *http.Request) {
+	gs, err := s.Groups.Groups(r.Context(), principal(r).TenantID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": gs})
+}
+
+func (s *server) groupCreate(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Name *string `json:"name"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object with a name."}})
+		return
+	}
+	name := ""
+	if in.Name != nil {
+		name = strings.Join(strings.Fields(*in.Name), " ")
+	}
+	if name == "" || utf8.RuneCountInString(name) > maxGroupName {
+		problem.Invalid(w, []lead.FieldError{{Field: "name", Code: "invalid", Detail: "A group name is 1 to 100 characters."}})
+		return
+	}
+	now := s.Now().UTC()
+	g := account.Group{ID: lead.NewID(PrefixGroup, now), Name: name, CreatedBy: p.UserID, CreatedAt: now}
+	if err := s.Groups.CreateGroup(r.Context(), p.TenantID, g); err != nil {
+		if errors.Is(err, account.ErrNameTaken) {
+			problem.Write(w, problem.New(http.StatusConflict, "conflict", "A group with this name already exists."))
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, g)
+}
+
+// checkGroups accepts ids of existing groups of the tenant.
+func (s *server) checkGroups(r *http.Request, tenantID, field string, ids []string) error {
+	for _, id := range ids {
+		if _, err := s.Groups.Group(r.Context(), tenantID, strings.TrimSpace(id)); err != nil {
+			if errors.Is(err, account.ErrNotFound) {
+				return &lead.InvalidError{Errors: []lead.FieldError{{Field: field, Code: "invalid", Detail: "No group of this account has the id " + id + "."}}}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// --- saved filters ---
+
+const maxSavedFilterName = 100
+
+type savedFilterBody struct {
+	Name   *string            `json:"name"`
+	Filter *map[string]string `json:"filter"`
+	Sort   *string            `json:"sort"`
+	Shared *bool              `json:"shared"`
+}
+
+// listParams are the query parameters a saved filter may hold.
+var listParams = []string{"state", "sub_state", "owner", "entry_method", "channel", "site", "source", "medium",
+	"campaign", "rating_min", "classification", "group", "tag", "q", "cpf", "created_from", "created_to"}
+
+func (s *server) validSavedFilter(p account.Principal, f map[string]string, sort string) []lead.FieldError {
+	v := url.Values{}
+	var errs []lead.FieldError
+	for k, val := range f {
+		if !slices.Contains(listParams, k) {
+			errs = append(errs, lead.FieldError{Field: "filter." + k, Code: "unknown_field", Detail: "Not a list filter."})
+			continue
+		}
+		v.Set(k, val)
+	}
+	v.Set("sort", sort)
+	_, qerrs := parseQuery(v, p)
+	for _, e := range qerrs {
+		if e.Field != "sort" {
+			e.Field = "filter." + e.Field
+		}
+		errs = append(errs, e)
+	}
+	return errs
+}
+
+func (s *server) savedFilterList(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	fs, err := s.SavedFilters.SavedFilters(r.Context(), p.TenantID, p.UserID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": fs})
+}
+
+func decodeSavedFilter(w http.ResponseWriter, r *http.Request) (savedFilterBody, bool) {
+	var in savedFilterBody
+	body, ok := readBody(w, r)
+	if !ok {
+		return in, false
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object: name, filter (object of strings), sort, shared."}})
+		return in, false
+	}
+	if in.Name != nil {
+		n := strings.Join(strings.Fields(*in.Name), " ")
+		in.Name = &n
+		if n == "" || utf8.RuneCountInString(n) > maxSavedFilterName {
+			problem.Invalid(w, []lead.FieldError{{Field: "name", Code: "invalid", Detail: "A name is 1 to 100 characters."}})
+			return in, false
+		}
+	}
+	return in, true
+}
+
+func (s *server) savedFilterCreate(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	in, ok := decodeSavedFilter(w, r)
+	if !ok {
+		return
+	}
+	if in.Name == nil {
+		problem.Invalid(w, []lead.FieldError{{Field: "name", Code: "required", Detail: "A saved filter needs a name."}})
+		return
+	}
+	now := s.Now().UTC()
+	f := account.SavedFilter{ID: lead.NewID(PrefixSavedFilter, now), Name: *in.Name, OwnerID: p.UserID,
+		Filter: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	if in.Filter != nil && *in.Filter != nil {
+		f.Filter = *in.Filter
+	}
+	if in.Sort != nil {
+		f.Sort = *in.Sort
+	}
+	if in.Shared != nil {
+		f.Shared = *in.Shared
+	}
+	if errs := s.validSavedFilter(p, f.Filter, f.Sort); len(errs) > 0 {
+		problem.Invalid(w, errs)
+		return
+	}
+	if err := s.SavedFilters.PutSavedFilter(r.Context(), p.TenantID, f, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, f)
+}
+
+func (s *server) savedFilterUpdate(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	in, ok := decodeSavedFilter(w, r)
+	if !ok {
+		return
+	}
+	f, err := s.SavedFilters.SavedFilter(r.Context(), p.TenantID, r.PathValue("filter_id"))
+	if err == nil && f.OwnerID != p.UserID {
+		if !f.Shared {
+			err = account.ErrNotFound
+		} else {
+			err = lead.ErrForbidden
+		}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if in.Name != nil {
+		f.Name = *in.Name
+	}
+	if in.Filter != nil {
+		f.Filter = *in.Filter
+		if f.Filter == nil {
+			f.Filter = map[string]string{}
+		}
+	}
+	if in.Sort != nil {
+		f.Sort = *in.Sort
+	}
+	if in.Shared != nil {
+		f.Shared = *in.Shared
+	}
+	if errs := s.validSavedFilter(p, f.Filter, f.Sort); len(errs) > 0 {
+		problem.Invalid(w, errs)
+		return
+	}
+	f.UpdatedAt = s.Now().UTC()
+	if err := s.SavedFilters.PutSavedFilter(r.Context(), p.TenantID, f, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}
+
+func (s *server) savedFilterDelete(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	f, err := s.SavedFilters.SavedFilter(r.Context(), p.TenantID, r.PathValue("filter_id"))
+	if err == nil && f.OwnerID != p.UserID && !f.Shared {
+		err = account.ErrNotFound
+	}
+	if err == nil {
+		err = s.SavedFilters.DeleteSavedFilter(r.Context(), p.TenantID, f.ID, p.UserID)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,109 @@
+package jobs
+
+// The record of a long-running job (bulk action, import, export) that the
+// console polls at GET /v1/jobs/{id}: what it is, how far it got, and why
+// items failed. Workers advance it chunk by chunk.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/leadflow/leadflow/internal/queue"
+)
+
+// Status of a job.
+type Status string
+
+const (
+	StatusQueued  Status = "queued"
+	StatusRunning Status = "running"
+	StatusDone    Status = "done"
+)
+
+// ItemError says why one item (a lead id or an import row) failed.
+type ItemError struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// Record is a job as stored and shown.
+type Record struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Status Status `json:"status"`
+	// Total counts items processed so far (done + failed); Expected is the
+	// selection size when known up front (explicit ids, import rows).
+	Total     int         `json:"total"`
+	Expected  int         `json:"expected,omitempty"`
+	Done      int         `json:"done_count"`
+	Failed    int         `json:"failed_count"`
+	Errors    []ItemError `json:"errors"`
+	Chunk     int         `json:"chunk"`
+	Result    string      `json:"result,omitempty"`
+	CreatedBy string      `json:"created_by,omitempty"`
+	CreatedAt string      `json:"created_at"`
+	UpdatedAt string      `json:"updated_at"`
+}
+
+// Progress is the outcome of one chunk.
+type Progress struct {
+	Chunk        int
+	Done, Failed int
+	Errors       []ItemError
+	Finished     bool
+	Result       string
+}
+
+// ErrChunkDone says a chunk was already recorded (a redelivered message).
+var ErrChunkDone = errors.New("chunk already recorded")
+
+// Store keeps job records.
+type Store interface {
+	CreateJob(ctx context.Context, tenantID string, j Record) error
+	Job(ctx context.Context, tenantID, jobID string) (Record, error)
+	AdvanceJob(ctx context.Context, tenantID, jobID string, p Progress) error
+}
+
+// Starter hands a job to whatever runs it: the SQS queue in AWS, or the
+// process itself locally and in tests.
+type Starter interface {
+	Start(ctx context.Context, j queue.Job) error
+}
+
+// QueueStarter sends jobs to SQS, for the worker function.
+type QueueStarter struct{ Queue *queue.Queue }
+
+// Start enqueues j.
+func (q QueueStarter) Start(ctx context.Context, j queue.Job) error { return q.Queue.Send(ctx, j, 0) }
+
+// Handler runs one job message.
+type Handler func(ctx context.Context, j queue.Job) error
+
+// Inline runs jobs in this process: synchronously (tests: the job is done
+// when Start returns) or, with Async, on a goroutine detached from the
+// request (the local server).
+type Inline struct {
+	Handlers map[string]Handler
+	Async    bool
+	OnError  func(j queue.Job, err error)
+}
+
+// Start runs j with the handler of its type.
+func (in *Inline) Start(ctx context.Context, j queue.Job) error {
+	h, ok := in.Handlers[j.Type]
+	if !ok {
+		return errors.New("jobs: no handler for " + j.Type)
+	}
+	if !in.Async {
+		return h(ctx, j)
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
+		defer cancel()
+		if err := h(ctx, j); err != nil && in.OnError != nil {
+			in.OnError(j, err)
+		}
+	}()
+	return nil
+}
