@@ -56,6 +56,10 @@ fmt-check: ## fail listing Go files gofmt would change
 test-go: $(TESTENV) ## Go tests, with DynamoDB Local and fauxqs started once for the run
 	$(TESTENV) -- $(GO) test -count=1 -timeout 12m ./...
 
+.PHONY: bench
+bench: deps ## measure against the emulator's own limit (starts DynamoDB Local; not part of test); rewrites BENCHMARKS.md
+	$(GO) run ./cmd/leadflow-bench
+
 # FUZZTIME is how long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 30s
 
