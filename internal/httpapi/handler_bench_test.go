@@ -42,7 +42,7 @@ func benchHandler(b *testing.B) (http.Handler, string, *noIO) {
 	now := time.Now().UTC()
 	st := &noIO{site: account.Site{ID: "site_1", TenantID: "acme", Key: "pk_1", Country: "BR", CreatedAt: now}}
 	l := lead.Lead{ID: "ld_1", ContactID: "ct_1", TenantID: "acme", Name: "Ana Souza", State: lead.State("new"), Version: 3,
-		Contact: lead.Contact{Email: "ana@example.com", Phone: "+5511912345678", Attributes: map[string]string{"company": "Acme"}},
+		Contact:   lead.Contact{Email: "ana@example.com", Phone: "+5511912345678", Attributes: map[string]string{"company": "Acme"}},
 		CreatedAt: now, UpdatedAt: now}
 	st.detail.Lead = l
 	for i := range 20 {
