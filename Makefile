@@ -56,6 +56,23 @@ fmt-check: ## fail listing Go files gofmt would change
 test-go: $(TESTENV) ## Go tests, with DynamoDB Local and fauxqs started once for the run
 	$(TESTENV) -- $(GO) test -count=1 -timeout 12m ./...
 
+.PHONY: bench
+bench: deps ## measure against the emulator's own limit (starts DynamoDB Local; not part of test); rewrites BENCHMARKS.md
+	$(GO) run ./cmd/leadflow-bench
+
+# FUZZTIME is how long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## run every Go fuzz target for FUZZTIME each (default 30s); `make test` runs their seed corpora
+	@grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '/\.' | while read -r file; do \
+	  pkg="./$$(dirname "$${file#./}")"; \
+	  for target in $$(grep -oE '^func Fuzz[A-Za-z0-9_]+' "$$file" | cut -d' ' -f2); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	  done; \
+	done
+
 # Always rebuilt (go's build cache makes it cheap) so it never goes stale.
 .PHONY: $(TESTENV)
 $(TESTENV):

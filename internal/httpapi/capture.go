@@ -119,7 +119,10 @@ func (s *server) captureSite(w http.ResponseWriter, r *http.Request, key string)
 		return site, false
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		// A store failure while resolving the key is as retryable as one
+		// while storing: the capture has not been written.
+		s.Logger.ErrorContext(r.Context(), "capture failed: site lookup", "err", err)
+		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "The lead could not be stored; retry shortly.", 0)
 		return site, false
 	}
 	origin := r.Header.Get("Origin")

@@ -100,7 +100,7 @@ func newStack(t *testing.T) *stack {
 		JobRecords: s.store, JobStarter: inline,
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		AdsSecrets: s.store, Reports: s.store, Jobs: s,
+		AdsSecrets: s.store, Reports: s.store, Jobs: s, Assignment: s.store,
 		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	s.srv = httptest.NewServer(h)

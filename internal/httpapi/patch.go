@@ -59,6 +59,8 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 			contact[k] = v
 		case readOnlyLeadFields[k], k == "name", k == "rating", k == "state", k == "sub_state", k == "owner_id",
 			k == "classification", k == "tags", k == "groups":
+		case k == "": // found by FuzzDecodePatch: an error must name a field
+			bad.Add("body", "unknown_field", "A field name is empty.")
 		default:
 			bad.Add(k, "unknown_field", "This field does not exist or cannot be changed.")
 		}
