@@ -237,3 +237,24 @@ func TestMeHealthAndUnknownRoutes(t *testing.T) {
 	s.expect(s.call("GET", "/v1/openapi.yaml", "", nil), http.StatusOK)
 	s.expect(s.call("GET", "/v1/leads/ld_missing", s.agent, nil), http.StatusNotFound)
 }
+
+// A PATCH is one transaction with a history entry per change, so the
+// attributes one request may change are bounded like a capture's.
+func TestPatchBoundsAttributeChanges(t *testing.T) {
+	s := newStack(t)
+	id := s.newLead("many@example.com")
+	attrs := map[string]any{}
+	for i := range 51 {
+		attrs[fmt.Sprintf("campo_%02d", i)] = "x"
+	}
+	r := s.expect(s.call("PATCH", "/v1/leads/"+id, s.agent, map[string]any{"contact": map[string]any{"attributes": attrs}}), http.StatusBadRequest)
+	if fe := fieldErrors(t, r); fe["contact.attributes"] != "too_many" {
+		t.Errorf("errors = %v", fe)
+	}
+	delete(attrs, "campo_50")
+	s.expect(s.call("PATCH", "/v1/leads/"+id, s.agent, map[string]any{"contact": map[string]any{"attributes": attrs}}), http.StatusOK)
+	lead := s.expect(s.call("GET", "/v1/leads/"+id, s.agent, nil), http.StatusOK).json(t)
+	if n := len(lead["contact"].(map[string]any)["attributes"].(map[string]any)); n < 50 {
+		t.Errorf("%d attributes after the patch, want at least 50", n)
+	}
+}

@@ -154,6 +154,9 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 		var attrs map[string]*string
 		if err := json.Unmarshal(v, &attrs); err != nil {
 			bad.Add("contact.attributes", "invalid_type", "attributes must be an object of strings (null removes one).")
+		} else if len(attrs) > capture.MaxAttributes {
+			// Each change is a history entry in the update's one transaction.
+			bad.Add("contact.attributes", "too_many", fmt.Sprintf("Change at most %d attributes per request.", capture.MaxAttributes))
 		} else {
 			p.Attributes = map[string]*string{}
 			for k, v := range attrs {
