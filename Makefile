@@ -83,6 +83,10 @@ bench-list: $(TESTENV) ## list benchmark: items read per item returned and page 
 	$(TESTENV) -- $(GO) test -run XXX -bench BenchmarkListFilters -benchtime 20x -timeout 60m ./internal/dynamo/
 	LEADFLOW_BENCH_LEADS=100000 $(TESTENV) -- $(GO) test -run XXX -bench BenchmarkListFilters -benchtime 20x -timeout 60m ./internal/dynamo/
 
+.PHONY: bench-import
+bench-import: $(TESTENV) ## 50,000-row CSV import through the real queue and worker (slow on DynamoDB Local; make test runs 2,000 rows)
+	LEADFLOW_IMPORT_ROWS=50000 $(TESTENV) -- $(GO) test -count=1 -v -run TestLargeImportThroughTheQueue -timeout 90m ./internal/httpapi/
+
 .PHONY: dev
 dev: deps ## run the whole thing locally (emulators, API on 127.0.0.1:8080, demo data)
 	$(GO) run ./cmd/leadflow-dev

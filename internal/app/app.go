@@ -21,6 +21,7 @@ import (
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
@@ -100,6 +101,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		SavedFilters: a.Store,
 		JobRecords:   a.Store,
 		JobStarter:   a.starter(),
+		Imports:      a.Store,
 		Auth:         a.Auth,
 		Health:       health,
 		OpenAPI:      openapi.Document(),
@@ -124,10 +126,12 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 		return nil, err
 	}
 	bulkRunner := &bulk.Runner{Leads: a.Store, Jobs: a.Store, Starter: a.starter()}
+	importRunner := &importjob.Runner{Store: a.Store, Captures: a.captures(), Starter: a.starter()}
 	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now,
 		Extra: map[string]worker.Func{
 			ads.JobFetchMetaLead: fetcher.Handle,
 			bulk.JobType:         bulkRunner.Handle,
+			importjob.JobType:    importRunner.Handle,
 		}}
 	if a.Queue != nil {
 		w.Queue = a.Queue

@@ -23,6 +23,7 @@
 //	T#<tenant>                           GROUP#<id> / GROUPNAME#  lead group / its unique name
 //	T#<tenant>                           SFILTER#<id>             saved list filter
 //	T#<tenant>                           JOB#<id>                 job record (bulk action progress)
+//	T#<tenant>                           IMPORT#<id>[#C|#R#<n>]   CSV import: meta, rows and results per chunk
 //
 // Why this shape:
 //

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,15 +79,23 @@ func (st *Store) AdvanceJob(ctx context.Context, tenantID, jobID string, p jobs.
 		":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
 		":done":  n(int64(p.Done)), ":failed": n(int64(p.Failed)), ":total": n(int64(p.Done + p.Failed)),
 	}
+	names := map[string]string{"#chunk": "chunk", "#status": "status", "#errors": "errors", "#total": "total"}
+	for i, k := range slices.Sorted(maps.Keys(p.Counts)) {
+		names["#counts"] = "counts"
+		names[fmt.Sprintf("#c%d", i)] = k
+		upd += fmt.Sprintf(", #counts.#c%d :c%d", i, i)
+		values[fmt.Sprintf(":c%d", i)] = n(int64(p.Counts[k]))
+	}
 	if p.Result != "" {
-		upd = "SET result = :result, " + upd[len("SET "):]
+		upd = "SET #result = :result, " + upd[len("SET "):]
+		names["#result"] = "result" // a reserved word
 		values[":result"] = s(p.Result)
 	}
 	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: key(tenantPK(tenantID), skJob+jobID),
 		UpdateExpression:          aws.String(upd),
 		ConditionExpression:       aws.String("attribute_exists(PK) AND #chunk = :chunk"),
-		ExpressionAttributeNames:  map[string]string{"#chunk": "chunk", "#status": "status", "#errors": "errors", "#total": "total"},
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
 	var cf *types.ConditionalCheckFailedException

@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
@@ -95,9 +96,10 @@ func newStack(t *testing.T) *stack {
 
 	inline := &jobs.Inline{}
 	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
-	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle}
+	importer := &importjob.Runner{Store: s.store, Captures: s.store, Starter: inline}
+	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle, importjob.JobType: importer.Handle}
 	h := httpapi.NewLocal(httpapi.Deps{
-		JobRecords: s.store, JobStarter: inline,
+		JobRecords: s.store, JobStarter: inline, Imports: s.store,
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		AdsSecrets: s.store, Reports: s.store, Jobs: s, Assignment: s.store,

@@ -19,6 +19,7 @@ import (
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	jobsrec "github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
@@ -61,6 +62,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 
 	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store,
 		AdsSecrets: store, Jobs: jobs, Reports: store,
+		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(deps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
@@ -118,6 +120,10 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 	invoke(captureFn, "capture-google-ads.json", "", http.StatusOK)
 	invoke(apiFn, "report-attribution.json", "", http.StatusOK)
+	imp := invoke(apiFn, "import-create.json", "", http.StatusAccepted)
+	if !strings.Contains(imp.Body, `"rows":2`) || !strings.Contains(imp.Body, `"delimiter":";"`) {
+		t.Errorf("import: %s", imp.Body)
+	}
 
 	// Console routes read the claims API Gateway's JWT authorizer verified.
 	invoke(apiFn, "lead-patch.json", res.LeadID, http.StatusOK)

@@ -63,5 +63,8 @@ func Routes() []Route {
 		{"POST", "/v1/leads/{id}/restore", FunctionAPI, false},
 		{"GET", "/v1/jobs/{job_id}", FunctionAPI, false},
 		{"GET", "/v1/leads/export", FunctionAPI, false},
+		{"POST", "/v1/imports", FunctionAPI, false},
+		{"GET", "/v1/imports/{import_id}", FunctionAPI, false},
+		{"GET", "/v1/imports/{import_id}/report.csv", FunctionAPI, false},
 	}
 }

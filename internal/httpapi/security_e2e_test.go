@@ -51,12 +51,14 @@ var routeBodies = map[string]any{
 	"PATCH /v1/saved-filters/{filter_id}": map[string]any{"name": "Intruso 2"},
 	"POST /v1/leads/bulk":                 map[string]any{"action": "add_tag", "ids": []string{"ld_x"}, "tag": "intruso"},
 	"POST /v1/leads/{id}/restore":         nil,
+	"POST /v1/imports":                    "email,name\nintruso@example.com,Intruso\n",
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
 // (assigning an owner through PATCH is admin-only too: see
 // TestOnlyAdminsAssignOwners).
 var adminOnlyRoutes = map[string]bool{
+	"POST /v1/imports":             true,
 	"GET /v1/assignment/rules":     true,
 	"PUT /v1/assignment/rules":     true,
 	"POST /v1/assignment/reassign": true,
@@ -65,7 +67,7 @@ var adminOnlyRoutes = map[string]bool{
 
 // defaultParams fill path parameters a test does not care about; an id
 // that names nothing is as good as any for a refusal.
-var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing"}
+var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing"}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 

@@ -51,6 +51,8 @@ type Deps struct {
 	Jobs Jobs
 	// Assignment serves assignment rules and users (optional).
 	Assignment Assignment
+	// Imports stores CSV uploads and their reports (optional).
+	Imports Imports
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -158,6 +160,9 @@ func (s *server) handlers() map[string]http.Handler {
 		"POST /v1/leads/{id}/restore":                         http.HandlerFunc(s.leadRestore),
 		"GET /v1/jobs/{job_id}":                               http.HandlerFunc(s.jobGet),
 		"GET /v1/leads/export":                                http.HandlerFunc(s.leadExport),
+		"POST /v1/imports":                                    http.HandlerFunc(s.importCreate),
+		"GET /v1/imports/{import_id}":                         http.HandlerFunc(s.importGet),
+		"GET /v1/imports/{import_id}/report.csv":              http.HandlerFunc(s.importReport),
 	}
 }
 

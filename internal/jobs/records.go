@@ -34,16 +34,19 @@ type Record struct {
 	Status Status `json:"status"`
 	// Total counts items processed so far (done + failed); Expected is the
 	// selection size when known up front (explicit ids, import rows).
-	Total     int         `json:"total"`
-	Expected  int         `json:"expected,omitempty"`
-	Done      int         `json:"done_count"`
-	Failed    int         `json:"failed_count"`
-	Errors    []ItemError `json:"errors"`
-	Chunk     int         `json:"chunk"`
-	Result    string      `json:"result,omitempty"`
-	CreatedBy string      `json:"created_by,omitempty"`
-	CreatedAt string      `json:"created_at"`
-	UpdatedAt string      `json:"updated_at"`
+	Total    int         `json:"total"`
+	Expected int         `json:"expected,omitempty"`
+	Done     int         `json:"done_count"`
+	Failed   int         `json:"failed_count"`
+	Errors   []ItemError `json:"errors"`
+	Chunk    int         `json:"chunk"`
+	Result   string      `json:"result,omitempty"`
+	// Counts tallies outcomes by name (an import's created, updated,
+	// skipped, error); a job that keeps counts creates them at zero.
+	Counts    map[string]int `json:"counts,omitempty"`
+	CreatedBy string         `json:"created_by,omitempty"`
+	CreatedAt string         `json:"created_at"`
+	UpdatedAt string         `json:"updated_at"`
 }
 
 // Progress is the outcome of one chunk.
@@ -53,6 +56,7 @@ type Progress struct {
 	Errors       []ItemError
 	Finished     bool
 	Result       string
+	Counts       map[string]int // added to Record.Counts (keys created with the job)
 }
 
 // ErrChunkDone says a chunk was already recorded (a redelivered message).
