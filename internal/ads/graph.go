@@ -3,6 +3,7 @@ package ads
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -98,11 +99,22 @@ func (g *Graph) Lead(ctx context.Context, token string, leadgenID ID) (GraphLead
 		e.Error.Status = resp.StatusCode
 		return gl, &e.Error
 	}
+	gl, err = DecodeGraphLead(body)
+	if err != nil {
+		return gl, fmt.Errorf("graph api: lead %s: %w", leadgenID, err)
+	}
+	return gl, nil
+}
+
+// DecodeGraphLead reads a Graph API lead object (the body of a 200 answer
+// to GET /{leadgen_id}); a lead without an id is refused.
+func DecodeGraphLead(body []byte) (GraphLead, error) {
+	var gl GraphLead
 	if err := json.Unmarshal(body, &gl); err != nil {
-		return gl, fmt.Errorf("graph api: lead %s: decode: %w", leadgenID, err)
+		return gl, fmt.Errorf("decode: %w", err)
 	}
 	if gl.ID == "" {
-		return gl, fmt.Errorf("graph api: lead %s: answer has no id", leadgenID)
+		return gl, errors.New("answer has no id")
 	}
 	return gl, nil
 }

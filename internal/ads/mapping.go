@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/leadflow/leadflow/internal/account"
@@ -97,6 +98,20 @@ func attrKey(k string) string {
 	return s
 }
 
+// adText cleans an ad field the platform sent (ids, campaign and ad names)
+// the way captures clean text: no control characters, at most
+// capture.MaxUTMLen characters. These fields skip capture.Normalize, and
+// found by FuzzMetaCapture, a name with "\u0000" was stored as sent.
+func adText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return truncate(strings.TrimSpace(s), capture.MaxUTMLen)
+}
+
 func truncate(s string, max int) string {
 	s = strings.ToValidUTF8(s, "")
 	if utf8.RuneCountInString(s) <= max {
@@ -145,11 +160,11 @@ func MetaCapture(site account.Site, job MetaLeadgen, gl GraphLead, now time.Time
 	}
 	t := &c.Touch
 	t.AdPlatform = platform
-	t.CampaignID, t.CampaignName = campaignID, gl.CampaignName
-	t.AdGroupID, t.AdGroupName = string(firstID(gl.AdsetID, job.AdgroupID)), gl.AdsetName
-	t.AdID, t.AdName = string(firstID(gl.AdID, job.AdID)), gl.AdName
-	t.FormID = string(firstID(gl.FormID, job.FormID))
-	t.AdLeadID = string(job.LeadgenID)
+	t.CampaignID, t.CampaignName = adText(campaignID), adText(gl.CampaignName)
+	t.AdGroupID, t.AdGroupName = adText(string(firstID(gl.AdsetID, job.AdgroupID))), adText(gl.AdsetName)
+	t.AdID, t.AdName = adText(string(firstID(gl.AdID, job.AdID))), adText(gl.AdName)
+	t.FormID = adText(string(firstID(gl.FormID, job.FormID)))
+	t.AdLeadID = adText(string(job.LeadgenID))
 	c.Trusted, c.ReplayNoop = true, true
 	return c, nil
 }
@@ -242,7 +257,7 @@ func GoogleCapture(site account.Site, g GoogleLead, now time.Time) (lead.Capture
 		ExternalID: externalID("google", g.LeadID),
 		Contact:    contact,
 		Navigation: capture.RequestNavigation{
-			UTMSource: "google", UTMMedium: "cpc", UTMCampaign: campaignID,
+			UTMSource: "google", UTMMedium: "cpc", UTMCampaign: adText(campaignID),
 			GCLID: truncate(g.GCLID, capture.MaxUTMLen),
 		},
 	}
@@ -255,11 +270,11 @@ func GoogleCapture(site account.Site, g GoogleLead, now time.Time) (lead.Capture
 	}
 	t := &c.Touch
 	t.AdPlatform = "google"
-	t.CampaignID = campaignID
-	t.AdGroupID = string(g.AdgroupID)
-	t.AdID = string(g.CreativeID)
-	t.FormID = string(g.FormID)
-	t.AdLeadID = g.LeadID
+	t.CampaignID = adText(campaignID)
+	t.AdGroupID = adText(string(g.AdgroupID))
+	t.AdID = adText(string(g.CreativeID))
+	t.FormID = adText(string(g.FormID))
+	t.AdLeadID = adText(g.LeadID)
 	c.Test, c.Trusted, c.ReplayNoop = g.IsTest, true, true
 	return c, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
+	"github.com/leadflow/leadflow/internal/openapi/validate"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -38,7 +39,7 @@ type stack struct {
 	store     *dynamo.Store
 	client    *dynamodb.Client
 	table     string
-	validator *openapi.Validator
+	validator *validate.Validator
 	tenant    string
 	site      account.Site
 	admin     string // tokens
@@ -59,7 +60,7 @@ func (s *stack) Send(ctx context.Context, job queue.Job, delay time.Duration) er
 	return s.jobs.Send(ctx, job, delay)
 }
 
-var sharedValidator *openapi.Validator
+var sharedValidator *validate.Validator
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
@@ -75,7 +76,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatalf("create table: %v", err)
 	}
 	if sharedValidator == nil {
-		v, err := openapi.NewValidator()
+		v, err := validate.NewValidator()
 		if err != nil {
 			t.Fatalf("openapi: %v", err)
 		}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/httpapi"
@@ -31,15 +33,21 @@ import (
 type jobStack struct {
 	*stack
 	queue   *queue.Queue
+	qname   string // the queue's name; its dead-letter queue is qname+"-dlq"
 	worker  *worker.Worker
 	sweeper *sweeper.Sweeper
 }
 
 func newJobStack(t *testing.T) *jobStack {
 	t.Helper()
+	return newJobStackOn(t, testenv.SQS(t))
+}
+
+// newJobStackOn is newJobStack on the SQS endpoint client talks to.
+func newJobStackOn(t *testing.T, client *sqs.Client) *jobStack {
+	t.Helper()
 	s := newStack(t)
 	ctx := context.Background()
-	client := testenv.SQS(t)
 	name := testenv.UniqueName("jobs")
 	url, err := queue.CreateQueue(ctx, client, name, name+"-dlq")
 	must(t, err)
@@ -56,6 +64,7 @@ func newJobStack(t *testing.T) *jobStack {
 	js := &jobStack{
 		stack:   s,
 		queue:   q,
+		qname:   name,
 		worker:  &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q},
 		sweeper: &sweeper.Sweeper{Due: s.store, Queue: q},
 	}

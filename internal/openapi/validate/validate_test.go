@@ -1,4 +1,4 @@
-package openapi_test
+package validate_test
 
 import (
 	"encoding/json"
@@ -14,11 +14,12 @@ import (
 
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/openapi"
+	"github.com/leadflow/leadflow/internal/openapi/validate"
 )
 
-func newValidator(t *testing.T) *openapi.Validator {
+func newValidator(t *testing.T) *validate.Validator {
 	t.Helper()
-	v, err := openapi.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		t.Fatalf("NewValidator: %v", err)
 	}
@@ -50,13 +51,13 @@ func TestOpenAPIDocumentIsACopy(t *testing.T) {
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	documented := map[openapi.Operation]bool{}
+	documented := map[validate.Operation]bool{}
 	for _, op := range newValidator(t).Operations() {
 		documented[op] = true
 	}
-	routed := map[openapi.Operation]bool{}
+	routed := map[validate.Operation]bool{}
 	for _, r := range httpapi.Routes() {
-		op := openapi.Operation{Method: r.Method, Path: r.Path}
+		op := validate.Operation{Method: r.Method, Path: r.Path}
 		routed[op] = true
 		if !documented[op] {
 			t.Errorf("route %s %s is not in openapi.yaml", r.Method, r.Path)
@@ -208,9 +209,9 @@ func TestOpenAPIValidateResponse(t *testing.T) {
 			if err == nil {
 				t.Fatalf("want an error mentioning %q, got nil", tc.wantErr)
 			}
-			var re *openapi.ResponseError
+			var re *validate.ResponseError
 			if !errors.As(err, &re) {
-				t.Fatalf("error is %T, want *openapi.ResponseError", err)
+				t.Fatalf("error is %T, want *validate.ResponseError", err)
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error does not mention %q:\n%v", tc.wantErr, err)
