@@ -26,8 +26,8 @@ import (
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/demo"
 	"github.com/leadflow/leadflow/internal/dynamo"
-	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/emulator"
+	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/queue"
 )
