@@ -27,6 +27,7 @@ import (
 	"github.com/leadflow/leadflow/internal/demo"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/emulator"
+	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/queue"
 )
@@ -88,6 +89,7 @@ func run() error {
 	for k, v := range map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SQS": mq.Endpoint,
+		"AWS_ENDPOINT_URL_S3": mq.Endpoint, "LEADFLOW_EXPORTS_BUCKET": "leadflow-exports",
 		"LEADFLOW_TABLE": "leadflow", "LEADFLOW_AUTH": config.AuthHMAC,
 		"LEADFLOW_JWT_SECRET": secrets[demo.EnvJWTSecret],
 	} {
@@ -105,6 +107,9 @@ func run() error {
 		return fmt.Errorf("create queue: %w", err)
 	}
 	os.Setenv("LEADFLOW_JOBS_QUEUE_URL", queueURL)
+	if err := exportjob.CreateBucket(ctx, app.NewS3(awsCfg), "leadflow-exports"); err != nil {
+		return fmt.Errorf("create exports bucket: %w", err)
+	}
 	if os.Getenv("LEADFLOW_GRAPH_URL") == "" {
 		graphURL, err := startGraphStandIn(ctx)
 		if err != nil {

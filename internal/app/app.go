@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
+	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
@@ -36,6 +38,8 @@ type App struct {
 	Store  *dynamo.Store
 	Queue  *queue.Queue // nil when LEADFLOW_JOBS_QUEUE_URL is unset
 	Auth   auth.Authenticator
+	// Exports keeps async export files; nil without LEADFLOW_EXPORTS_BUCKET.
+	Exports *exportjob.S3Files
 }
 
 // Load reads the environment and builds clients. It does no network I/O, so
@@ -57,6 +61,9 @@ func Load(ctx context.Context) (*App, error) {
 	if cfg.JobsQueueURL != "" {
 		a.Queue = queue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL)
 	}
+	if cfg.ExportsBucket != "" {
+		a.Exports = exportjob.NewS3Files(NewS3(awsCfg), cfg.ExportsBucket)
+	}
 	switch cfg.Auth {
 	case config.AuthHMAC:
 		h, err := auth.NewHMAC([]byte(cfg.JWTSecret), cfg.JWTIssuer)
@@ -73,6 +80,17 @@ func Load(ctx context.Context) (*App, error) {
 // NewDynamoDB is the DynamoDB client every Leadflow program uses.
 func NewDynamoDB(awsCfg aws.Config) *dynamodb.Client {
 	return dynamodb.NewFromConfig(awsCfg, localEmulatorFixes)
+}
+
+// NewS3 is the S3 client every Leadflow program uses. An overridden
+// endpoint (fauxqs locally) gets path-style addressing: bucket subdomains
+// of 127.0.0.1 do not resolve.
+func NewS3(awsCfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		if os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != "" {
+			o.UsePathStyle = true
+		}
+	})
 }
 
 // localEmulatorFixes: DynamoDB Local answers cancelled transactions with an
@@ -113,6 +131,9 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Reports:    a.Store,
 	}
 	d.Assignment = a.Store
+	if a.Exports != nil {
+		d.ExportFiles = a.Exports
+	}
 	if a.Queue != nil {
 		d.Jobs = a.Queue
 	}
@@ -133,6 +154,10 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 			bulk.JobType:         bulkRunner.Handle,
 			importjob.JobType:    importRunner.Handle,
 		}}
+	if a.Exports != nil {
+		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: a.Exports}
+		w.Extra[exportjob.JobType] = exportRunner.Handle
+	}
 	if a.Queue != nil {
 		w.Queue = a.Queue
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	// access tokens (LEADFLOW_META_TOKENS_SECRET); empty reads them from
 	// the sites' ads secrets items (local setup).
 	MetaTokensSecret string
+	// ExportsBucket holds async export files (LEADFLOW_EXPORTS_BUCKET);
+	// empty turns async exports off.
+	ExportsBucket string
 }
 
 // FromEnv reads the configuration and says which variable is missing.
@@ -49,6 +52,7 @@ func FromEnv() (Config, error) {
 	}
 	c.GraphURL = getenv("LEADFLOW_GRAPH_URL", "https://graph.facebook.com/v21.0")
 	c.MetaTokensSecret = os.Getenv("LEADFLOW_META_TOKENS_SECRET")
+	c.ExportsBucket = os.Getenv("LEADFLOW_EXPORTS_BUCKET")
 	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL", "INFO"))); err != nil {
 		return c, fmt.Errorf("config: LOG_LEVEL: %w", err)
 	}

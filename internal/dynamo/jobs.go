@@ -91,6 +91,10 @@ func (st *Store) AdvanceJob(ctx context.Context, tenantID, jobID string, p jobs.
 		names["#result"] = "result" // a reserved word
 		values[":result"] = s(p.Result)
 	}
+	if p.ResultKey != "" {
+		upd = "SET result_key = :result_key, " + upd[len("SET "):]
+		values[":result_key"] = s(p.ResultKey)
+	}
 	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: key(tenantPK(tenantID), skJob+jobID),
 		UpdateExpression:          aws.String(upd),

@@ -169,6 +169,10 @@ func (s *server) startJob(w http.ResponseWriter, r *http.Request, typ string, ex
 	if cur, err := s.JobRecords.Job(r.Context(), p.TenantID, rec.ID); err == nil {
 		rec = cur // an inline starter may have finished it already
 	}
+	if err := s.presentJob(r.Context(), &rec); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	w.Header().Set("Location", "/v1/jobs/"+rec.ID)
 	writeJSON(w, http.StatusAccepted, rec)
 }
@@ -177,6 +181,10 @@ func (s *server) jobGet(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	rec, err := s.JobRecords.Job(r.Context(), p.TenantID, r.PathValue("job_id"))
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.presentJob(r.Context(), &rec); err != nil {
 		s.fail(w, r, err)
 		return
 	}

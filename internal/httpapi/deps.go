@@ -101,3 +101,8 @@ type SavedFilters interface {
 
 // JobRecords keeps the progress records of long-running jobs (bulk actions, imports).
 type JobRecords = jobs.Store
+
+// ExportFiles presigns downloads of finished export files (S3).
+type ExportFiles interface {
+	Presign(ctx context.Context, key string) (string, error)
+}

@@ -50,6 +50,8 @@ type stack struct {
 	now       time.Time
 	jobs      *queue.Queue  // set by tests that post Meta webhooks
 	logs      *lockedBuffer // everything the handlers log
+	inline    *jobs.Inline  // runs jobs in process
+	deps      httpapi.Deps
 }
 
 // Send forwards to the test's queue (Deps.Jobs), failing without one.
@@ -99,14 +101,15 @@ func newStack(t *testing.T) *stack {
 	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
 	importer := &importjob.Runner{Store: s.store, Captures: s.store, Starter: inline}
 	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle, importjob.JobType: importer.Handle}
-	h := httpapi.NewLocal(httpapi.Deps{
+	s.inline = inline
+	s.deps = httpapi.Deps{
 		JobRecords: s.store, JobStarter: inline, Imports: s.store,
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		AdsSecrets: s.store, Reports: s.store, Jobs: s, Assignment: s.store,
 		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	s.srv = httptest.NewServer(h)
+	}
+	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/leadflow/leadflow/internal/export"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
 )
@@ -12,6 +16,37 @@ import (
 // at most 6 MB. Larger exports are cut there and say so in the trailer
 // Leadflow-Export-Truncated.
 const MaxExportRows = 5000
+
+// ExportJobType is the queue job type internal/exportjob handles: an
+// export of any size written to S3 (GET /v1/leads/export?async=true).
+const ExportJobType = "export"
+
+// ExportPayload is an export job's message.
+type ExportPayload struct {
+	Format string     `json:"format"`
+	Query  lead.Query `json:"query"`
+}
+
+// presentJob readies a job record for a response: a finished export gets a
+// freshly presigned download URL (they expire, so none is stored for
+// good), and the storage key stays internal.
+func (s *server) presentJob(ctx context.Context, rec *jobs.Record) error {
+	key := rec.ResultKey
+	rec.ResultKey = ""
+	if key == "" || rec.Status != jobs.StatusDone {
+		return nil
+	}
+	if s.ExportFiles == nil {
+		rec.Result = ""
+		return nil
+	}
+	u, err := s.ExportFiles.Presign(ctx, key)
+	if err != nil {
+		return fmt.Errorf("presign %s: %w", key, err)
+	}
+	rec.Result = u
+	return nil
+}
 
 func (s *server) leadExport(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
@@ -23,8 +58,21 @@ func (s *server) leadExport(w http.ResponseWriter, r *http.Request) {
 	if format != export.CSV && format != export.XLSX && format != export.XML {
 		errs = append(errs, lead.FieldError{Field: "format", Code: "not_allowed", Detail: "format must be csv, xlsx or xml."})
 	}
+	async := r.URL.Query().Get("async")
+	if async != "" && async != "true" && async != "false" {
+		errs = append(errs, lead.FieldError{Field: "async", Code: "invalid", Detail: "async must be true or false."})
+	}
 	if len(errs) > 0 {
 		problem.Invalid(w, errs)
+		return
+	}
+	if async == "true" {
+		if s.ExportFiles == nil {
+			problem.Write(w, problem.New(http.StatusServiceUnavailable, "exports_unavailable", "Async exports need LEADFLOW_EXPORTS_BUCKET."))
+			return
+		}
+		payload, _ := json.Marshal(ExportPayload{Format: format, Query: q})
+		s.startJob(w, r, ExportJobType, 0, payload)
 		return
 	}
 	// The first page is read before anything is written, so a store error

@@ -53,6 +53,9 @@ type Deps struct {
 	Assignment Assignment
 	// Imports stores CSV uploads and their reports (optional).
 	Imports Imports
+	// ExportFiles presigns async export downloads (optional: without it,
+	// async=true is refused).
+	ExportFiles ExportFiles
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).

@@ -41,6 +41,9 @@ type Record struct {
 	Errors   []ItemError `json:"errors"`
 	Chunk    int         `json:"chunk"`
 	Result   string      `json:"result,omitempty"`
+	// ResultKey is where a job's file lives (an export's S3 key). The API
+	// never shows it: it presigns a fresh Result URL from it on every read.
+	ResultKey string `json:"result_key,omitempty"`
 	// Counts tallies outcomes by name (an import's created, updated,
 	// skipped, error); a job that keeps counts creates them at zero.
 	Counts    map[string]int `json:"counts,omitempty"`
@@ -56,6 +59,7 @@ type Progress struct {
 	Errors       []ItemError
 	Finished     bool
 	Result       string
+	ResultKey    string
 	Counts       map[string]int // added to Record.Counts (keys created with the job)
 }
 
