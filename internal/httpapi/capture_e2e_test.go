@@ -111,7 +111,7 @@ func TestRepeatCaptureAppendsWithoutDuplicating(t *testing.T) {
 
 func TestConcurrentCapturesOfOnePersonMakeOneLead(t *testing.T) {
 	s := newStack(t)
-	const n = 20
+	const n = 50 // issue 6: 50 captures of one person → one lead, all answered 2xx
 	ids := make([]string, n)
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
