@@ -20,5 +20,5 @@ func main() {
 		slog.Error("capture: init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(httpadapter.NewV2(httpapi.NewCapture(a.HTTPDeps())).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(httpapi.NewCapture(a.CaptureDeps())).ProxyWithContext)
 }

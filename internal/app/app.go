@@ -38,8 +38,7 @@ type App struct {
 	Store  *dynamo.Store
 	Queue  *queue.Queue // nil when LEADFLOW_JOBS_QUEUE_URL is unset
 	Auth   auth.Authenticator
-	// Exports keeps async export files; nil without LEADFLOW_EXPORTS_BUCKET.
-	Exports *exportjob.S3Files
+	awsCfg aws.Config // kept for clients only some functions need (S3)
 }
 
 // Load reads the environment and builds clients. It does no network I/O, so
@@ -57,12 +56,10 @@ func Load(ctx context.Context) (*App, error) {
 		Config: cfg,
 		Logger: cfg.Logger(),
 		Store:  dynamo.New(NewDynamoDB(awsCfg), cfg.Table),
+		awsCfg: awsCfg,
 	}
 	if cfg.JobsQueueURL != "" {
 		a.Queue = queue.New(sqs.NewFromConfig(awsCfg), cfg.JobsQueueURL)
-	}
-	if cfg.ExportsBucket != "" {
-		a.Exports = exportjob.NewS3Files(NewS3(awsCfg), cfg.ExportsBucket)
 	}
 	switch cfg.Auth {
 	case config.AuthHMAC:
@@ -103,12 +100,43 @@ func localEmulatorFixes(o *dynamodb.Options) {
 	}
 }
 
-// HTTPDeps returns what the HTTP handlers need.
-func (a *App) HTTPDeps() httpapi.Deps {
+// exports keeps async export files in S3; nil without LEADFLOW_EXPORTS_BUCKET.
+// It is built on demand, not in Load, so functions that never export (capture,
+// sweeper) don't link the S3 client.
+func (a *App) exports() *exportjob.S3Files {
+	if a.Config.ExportsBucket == "" {
+		return nil
+	}
+	return exportjob.NewS3Files(NewS3(a.awsCfg), a.Config.ExportsBucket)
+}
+
+// CaptureDeps returns what the capture routes need, and nothing the console
+// needs, so the CaptureFunction stays small.
+func (a *App) CaptureDeps() httpapi.Deps {
+	d := httpapi.Deps{
+		Sites:      a.Store,
+		Captures:   a.captures(),
+		AdsSecrets: a.Store,
+		Health:     a.health(),
+		Logger:     a.Logger,
+		Now:        time.Now,
+	}
+	if a.Queue != nil {
+		d.Jobs = a.Queue
+	}
+	return d
+}
+
+func (a *App) health() []httpapi.Pinger {
 	health := []httpapi.Pinger{a.Store}
 	if a.Queue != nil {
 		health = append(health, a.Queue)
 	}
+	return health
+}
+
+// HTTPDeps returns what the HTTP handlers need.
+func (a *App) HTTPDeps() httpapi.Deps {
 	d := httpapi.Deps{
 		Sites:        a.Store,
 		Captures:     a.captures(),
@@ -121,7 +149,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		JobStarter:   a.starter(),
 		Imports:      a.Store,
 		Auth:         a.Auth,
-		Health:       health,
+		Health:       a.health(),
 		OpenAPI:      openapi.Document(),
 		Logger:       a.Logger,
 		Now:          time.Now,
@@ -131,8 +159,8 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Reports:    a.Store,
 	}
 	d.Assignment = a.Store
-	if a.Exports != nil {
-		d.ExportFiles = a.Exports
+	if files := a.exports(); files != nil {
+		d.ExportFiles = files
 	}
 	if a.Queue != nil {
 		d.Jobs = a.Queue
@@ -154,8 +182,8 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 			bulk.JobType:         bulkRunner.Handle,
 			importjob.JobType:    importRunner.Handle,
 		}}
-	if a.Exports != nil {
-		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: a.Exports}
+	if files := a.exports(); files != nil {
+		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files}
 		w.Extra[exportjob.JobType] = exportRunner.Handle
 	}
 	if a.Queue != nil {

@@ -64,7 +64,9 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 		AdsSecrets: store, Jobs: jobs, Reports: store,
 		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
-	captureFn := httpadapter.NewV2(httpapi.NewCapture(deps)).ProxyWithContext
+	// The CaptureFunction gets only what app.CaptureDeps gives it.
+	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store}}
+	captureFn := httpadapter.NewV2(httpapi.NewCapture(captureDeps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
 
 	invoke := func(fn func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error),

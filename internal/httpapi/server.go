@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -59,19 +60,31 @@ type Deps struct {
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
-func NewCapture(d Deps) http.Handler { return newHandler(d, FunctionCapture) }
+func NewCapture(d Deps) http.Handler {
+	return newHandler(d, FunctionCapture, (*server).captureHandlers)
+}
 
 // NewAPI serves the console routes (the ApiFunction).
-func NewAPI(d Deps) http.Handler { return newHandler(d, FunctionAPI) }
+func NewAPI(d Deps) http.Handler {
+	return newHandler(d, FunctionAPI, (*server).consoleHandlers)
+}
 
 // NewLocal serves every route, for the local server.
-func NewLocal(d Deps) http.Handler { return newHandler(d, "") }
+func NewLocal(d Deps) http.Handler {
+	return newHandler(d, "", func(s *server) map[string]http.Handler {
+		all := s.captureHandlers()
+		maps.Copy(all, s.consoleHandlers())
+		return all
+	})
+}
 
 type server struct {
 	Deps
 }
 
-func newHandler(d Deps, only Function) http.Handler {
+// newHandler takes the handler table from each constructor, so a function
+// binary references only its own table.
+func newHandler(d Deps, only Function, table func(*server) map[string]http.Handler) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -79,7 +92,7 @@ func newHandler(d Deps, only Function) http.Handler {
 		d.Now = time.Now
 	}
 	s := &server{Deps: d}
-	handlers := s.handlers()
+	handlers := table(s)
 	mux := http.NewServeMux()
 	methods := map[string][]string{}
 	for _, rt := range Routes() {
@@ -118,32 +131,35 @@ func newHandler(d Deps, only Function) http.Handler {
 	return s.logged(mux)
 }
 
-// handlers maps "METHOD path" (as in Routes) to its handler.
-func (s *server) handlers() map[string]http.Handler {
+// captureHandlers and consoleHandlers map "METHOD path" (as in Routes) to
+// its handler, one table per function: a Lambda binary only links the
+// handlers (and their libraries: excelize, S3, the importer…) it serves.
+func (s *server) captureHandlers() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /healthz":                         http.HandlerFunc(s.healthz),
-		"POST /v1/capture/leads":               http.HandlerFunc(s.captureLead),
-		"OPTIONS /v1/capture/leads":            http.HandlerFunc(s.capturePreflight),
-		"POST /v1/capture/forms/{site_key}":    http.HandlerFunc(s.captureForm),
-		"OPTIONS /v1/capture/forms/{site_key}": http.HandlerFunc(s.capturePreflight),
-
-		// Ads webhooks and attribution reports (issue 5).
+		"GET /healthz":                           http.HandlerFunc(s.healthz),
+		"POST /v1/capture/leads":                 http.HandlerFunc(s.captureLead),
+		"OPTIONS /v1/capture/leads":              http.HandlerFunc(s.capturePreflight),
+		"POST /v1/capture/forms/{site_key}":      http.HandlerFunc(s.captureForm),
+		"OPTIONS /v1/capture/forms/{site_key}":   http.HandlerFunc(s.capturePreflight),
 		"GET /v1/capture/meta/{site_key}":        http.HandlerFunc(s.metaVerify),
 		"POST /v1/capture/meta/{site_key}":       http.HandlerFunc(s.metaWebhook),
 		"POST /v1/capture/google-ads/{site_key}": http.HandlerFunc(s.googleAdsLead),
-		"GET /v1/reports/attribution":            http.HandlerFunc(s.attributionReport),
+	}
+}
 
-		"GET /v1/openapi.yaml":                  http.HandlerFunc(s.openAPI),
-		"GET /v1/me":                            http.HandlerFunc(s.me),
-		"GET /v1/leads/{id}":                    http.HandlerFunc(s.leadDetail),
-		"PATCH /v1/leads/{id}":                  http.HandlerFunc(s.leadPatch),
-		"GET /v1/leads/{id}/history":            http.HandlerFunc(s.leadHistory),
-		"GET /v1/leads/{id}/conversation":       http.HandlerFunc(s.leadConversation),
-		"GET /v1/leads/{id}/notes":              http.HandlerFunc(s.noteList),
-		"POST /v1/leads/{id}/notes":             http.HandlerFunc(s.noteCreate),
-		"PATCH /v1/leads/{id}/notes/{note_id}":  http.HandlerFunc(s.noteUpdate),
-		"DELETE /v1/leads/{id}/notes/{note_id}": http.HandlerFunc(s.noteDelete),
-
+func (s *server) consoleHandlers() map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /v1/reports/attribution":                         http.HandlerFunc(s.attributionReport),
+		"GET /v1/openapi.yaml":                                http.HandlerFunc(s.openAPI),
+		"GET /v1/me":                                          http.HandlerFunc(s.me),
+		"GET /v1/leads/{id}":                                  http.HandlerFunc(s.leadDetail),
+		"PATCH /v1/leads/{id}":                                http.HandlerFunc(s.leadPatch),
+		"GET /v1/leads/{id}/history":                          http.HandlerFunc(s.leadHistory),
+		"GET /v1/leads/{id}/conversation":                     http.HandlerFunc(s.leadConversation),
+		"GET /v1/leads/{id}/notes":                            http.HandlerFunc(s.noteList),
+		"POST /v1/leads/{id}/notes":                           http.HandlerFunc(s.noteCreate),
+		"PATCH /v1/leads/{id}/notes/{note_id}":                http.HandlerFunc(s.noteUpdate),
+		"DELETE /v1/leads/{id}/notes/{note_id}":               http.HandlerFunc(s.noteDelete),
 		"POST /v1/leads/{id}/scheduled-changes":               http.HandlerFunc(s.scheduleChange),
 		"DELETE /v1/leads/{id}/scheduled-changes/{change_id}": http.HandlerFunc(s.cancelScheduledChange),
 		"GET /v1/assignment/rules":                            http.HandlerFunc(s.assignmentRules),
