@@ -95,15 +95,7 @@ func (st *Store) NextTurn(ctx context.Context, tenantID, ruleID string) (int64, 
 
 // Users lists the account's console users.
 func (st *Store) Users(ctx context.Context, tenantID string) ([]account.User, error) {
-	out := []account.User{}
-	err := st.queryPrefix(ctx, tenantPK(tenantID), skUser, func(it map[string]types.AttributeValue) error {
-		var u account.User
-		if err := unmarshal(it, &u); err != nil {
-			return err
-		}
-		out = append(out, u)
-		return nil
-	})
+	out, err := queryItems[account.User](ctx, st, tenantPK(tenantID), skUser, nil)
 	if err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}

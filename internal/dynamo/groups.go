@@ -53,15 +53,7 @@ func (st *Store) CreateGroup(ctx context.Context, tenantID string, g account.Gro
 
 // Groups lists the groups of an account (one Query on its partition).
 func (st *Store) Groups(ctx context.Context, tenantID string) ([]account.Group, error) {
-	out := []account.Group{}
-	err := st.queryPrefix(ctx, tenantPK(tenantID), skGroup, func(it map[string]types.AttributeValue) error {
-		var g account.Group
-		if err := unmarshal(it, &g); err != nil {
-			return err
-		}
-		out = append(out, g)
-		return nil
-	})
+	out, err := queryItems[account.Group](ctx, st, tenantPK(tenantID), skGroup, nil)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
@@ -118,17 +110,7 @@ func (st *Store) SavedFilter(ctx context.Context, tenantID, id string) (account.
 
 // SavedFilters lists the filters a user sees: their own and shared ones.
 func (st *Store) SavedFilters(ctx context.Context, tenantID, userID string) ([]account.SavedFilter, error) {
-	out := []account.SavedFilter{}
-	err := st.queryPrefix(ctx, tenantPK(tenantID), skSaved, func(it map[string]types.AttributeValue) error {
-		var f account.SavedFilter
-		if err := unmarshal(it, &f); err != nil {
-			return err
-		}
-		if f.OwnerID == userID || f.Shared {
-			out = append(out, f)
-		}
-		return nil
-	})
+	out, err := queryItems(ctx, st, tenantPK(tenantID), skSaved, func(f account.SavedFilter) bool { return f.OwnerID == userID || f.Shared })
 	if err != nil {
 		return nil, fmt.Errorf("list saved filters: %w", err)
 	}
@@ -154,6 +136,23 @@ func (st *Store) DeleteSavedFilter(ctx context.Context, tenantID, id, ownerID st
 		return fmt.Errorf("delete saved filter: %w", err)
 	}
 	return nil
+}
+
+// queryItems reads every item of partition pk whose SK starts with prefix
+// into a T, keeping those keep accepts (nil keeps all).
+func queryItems[T any](ctx context.Context, st *Store, pk, prefix string, keep func(T) bool) ([]T, error) {
+	out := []T{}
+	err := st.queryPrefix(ctx, pk, prefix, func(it map[string]types.AttributeValue) error {
+		var v T
+		if err := unmarshal(it, &v); err != nil {
+			return err
+		}
+		if keep == nil || keep(v) {
+			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // queryPrefix calls f for every item of partition pk whose SK starts with

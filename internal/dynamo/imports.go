@@ -147,15 +147,7 @@ func (st *Store) ImportResults(ctx context.Context, tenantID, id, cursor string,
 
 // Sites lists an account's sites.
 func (st *Store) Sites(ctx context.Context, tenantID string) ([]account.Site, error) {
-	var out []account.Site
-	err := st.queryPrefix(ctx, tenantPK(tenantID), skSite, func(it map[string]types.AttributeValue) error {
-		var site account.Site
-		if err := unmarshal(it, &site); err != nil {
-			return err
-		}
-		out = append(out, site)
-		return nil
-	})
+	out, err := queryItems[account.Site](ctx, st, tenantPK(tenantID), skSite, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sites: %w", err)
 	}
