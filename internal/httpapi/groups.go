@@ -90,6 +90,26 @@ type savedFilterBody struct {
 	Shared *bool              `json:"shared"`
 }
 
+// applyTo sets the fields the body gives on f; a null or missing filter
+// leaves an empty one, never nil.
+func (in savedFilterBody) applyTo(f *account.SavedFilter) {
+	if in.Name != nil {
+		f.Name = *in.Name
+	}
+	if in.Filter != nil {
+		f.Filter = *in.Filter
+	}
+	if f.Filter == nil {
+		f.Filter = map[string]string{}
+	}
+	if in.Sort != nil {
+		f.Sort = *in.Sort
+	}
+	if in.Shared != nil {
+		f.Shared = *in.Shared
+	}
+}
+
 // listParams are the query parameters a saved filter may hold.
 var listParams = []string{"state", "sub_state", "owner", "entry_method", "channel", "site", "source", "medium",
 	"campaign", "rating_min", "classification", "group", "tag", "q", "cpf", "created_from", "created_to"}
@@ -157,17 +177,8 @@ func (s *server) savedFilterCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now().UTC()
-	f := account.SavedFilter{ID: lead.NewID(PrefixSavedFilter, now), Name: *in.Name, OwnerID: p.UserID,
-		Filter: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if in.Filter != nil && *in.Filter != nil {
-		f.Filter = *in.Filter
-	}
-	if in.Sort != nil {
-		f.Sort = *in.Sort
-	}
-	if in.Shared != nil {
-		f.Shared = *in.Shared
-	}
+	f := account.SavedFilter{ID: lead.NewID(PrefixSavedFilter, now), OwnerID: p.UserID, CreatedAt: now, UpdatedAt: now}
+	in.applyTo(&f)
 	if errs := s.validSavedFilter(p, f.Filter, f.Sort); len(errs) > 0 {
 		problem.Invalid(w, errs)
 		return
@@ -197,21 +208,7 @@ func (s *server) savedFilterUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if in.Name != nil {
-		f.Name = *in.Name
-	}
-	if in.Filter != nil {
-		f.Filter = *in.Filter
-		if f.Filter == nil {
-			f.Filter = map[string]string{}
-		}
-	}
-	if in.Sort != nil {
-		f.Sort = *in.Sort
-	}
-	if in.Shared != nil {
-		f.Shared = *in.Shared
-	}
+	in.applyTo(&f)
 	if errs := s.validSavedFilter(p, f.Filter, f.Sort); len(errs) > 0 {
 		problem.Invalid(w, errs)
 		return

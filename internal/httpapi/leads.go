@@ -252,15 +252,24 @@ func decodeNote(body []byte) (string, error) {
 	return text, nil
 }
 
-func (s *server) noteCreate(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
+// readNote reads a note body, answering the error itself when it fails.
+func (s *server) readNote(w http.ResponseWriter, r *http.Request) (string, bool) {
 	body, ok := readBody(w, r)
 	if !ok {
-		return
+		return "", false
 	}
 	text, err := decodeNote(body)
 	if err != nil {
 		s.fail(w, r, err)
+		return "", false
+	}
+	return text, true
+}
+
+func (s *server) noteCreate(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	text, ok := s.readNote(w, r)
+	if !ok {
 		return
 	}
 	now := s.Now().UTC()
@@ -275,13 +284,8 @@ func (s *server) noteCreate(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) noteUpdate(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	body, ok := readBody(w, r)
+	text, ok := s.readNote(w, r)
 	if !ok {
-		return
-	}
-	text, err := decodeNote(body)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	n, err := s.Leads.UpdateNote(r.Context(), p.TenantID, r.PathValue("id"), r.PathValue("note_id"), func(n *lead.Note) (lead.Event, error) {
