@@ -21,6 +21,10 @@ import (
 // with a cursor to continue, so a request's cost never grows with the table.
 func readBudget(limit int) int { return max(10*limit, 500) }
 
+// maxRune sorts after every other UTF-8 sequence: p+maxRune bounds the keys
+// that start with p.
+const maxRune = "\U0010FFFF"
+
 // plan is how one list query reads: which index partition, in which order.
 type plan struct {
 	index, pkAttr, skAttr, pk string
@@ -58,8 +62,11 @@ func planFor(tenant string, q lead.Query) plan {
 	if p := lead.SearchPrefix(f.Q); p != "" {
 		return plan{
 			index: IndexGSI3, pkAttr: AttrGSI3PK, skAttr: AttrGSI3SK, pk: searchPK(tenant), forward: true,
-			keyCond: "#pk = :pk AND begins_with(#sk, :p)",
-			values:  map[string]types.AttributeValue{":pk": s(searchPK(tenant)), ":p": s(p)},
+			// BETWEEN rather than begins_with: the same items, but DynamoDB
+			// Local answers begins_with by reading the whole partition
+			// (latency grew 6× from 10k to 100k leads); a range is a seek.
+			keyCond: "#pk = :pk AND #sk BETWEEN :p AND :hi",
+			values:  map[string]types.AttributeValue{":pk": s(searchPK(tenant)), ":p": s(p), ":hi": s(p + maxRune)},
 			search:  p,
 		}
 	}
@@ -208,13 +215,8 @@ func (st *Store) ListWithStats(ctx context.Context, tenantID string, q lead.Quer
 	return page, stats, nil
 }
 
-// walk queries pl from start in the given direction and calls yield for
-// every item read: with the lead when it matches q, with a zero lead when
-// it does not (so callers can remember where the read stopped). It stops
-// when yield returns false, after budget items, or at the end of the index
-// (setting *exhausted).
-func (st *Store) walk(ctx context.Context, tenantID string, pl plan, q lead.Query, start map[string]types.AttributeValue, forward bool,
-	first, budget int, stats *ListStats, yield func(lead.Lead, map[string]types.AttributeValue) bool, exhausted *bool) error {
+// queryInput is the Query of pl from start in the given direction.
+func (st *Store) queryInput(pl plan, start map[string]types.AttributeValue, forward bool) *dynamodb.QueryInput {
 	in := &dynamodb.QueryInput{
 		TableName:                 st.table,
 		IndexName:                 aws.String(pl.index),
@@ -227,6 +229,17 @@ func (st *Store) walk(ctx context.Context, tenantID string, pl plan, q lead.Quer
 	if strings.Contains(pl.keyCond, "#sk") {
 		in.ExpressionAttributeNames["#sk"] = pl.skAttr
 	}
+	return in
+}
+
+// walk queries pl from start in the given direction and calls yield for
+// every item read: with the lead when it matches q, with a zero lead when
+// it does not (so callers can remember where the read stopped). It stops
+// when yield returns false, after budget items, or at the end of the index
+// (setting *exhausted).
+func (st *Store) walk(ctx context.Context, tenantID string, pl plan, q lead.Query, start map[string]types.AttributeValue, forward bool,
+	first, budget int, stats *ListStats, yield func(lead.Lead, map[string]types.AttributeValue) bool, exhausted *bool) error {
+	in := st.queryInput(pl, start, forward)
 	read, ask := 0, first
 	for {
 		// Ask for what a page needs first, then more as filters drop items.

@@ -129,6 +129,9 @@ func TestListFiltersAlone(t *testing.T) {
 		{"q=alvares", []string{"pedro"}},
 		{"q=lead3%40exa", []string{"ana"}},
 		{"q=91003", []string{"ana"}},
+		{"q=z", []string{"zeca"}},
+		{"q=souz", []string{"maria"}},
+		{"q=souzax", nil},
 		{"cpf=52998224725", []string{"ana"}},
 		{"cpf=111.444.777-35", nil},
 	}
