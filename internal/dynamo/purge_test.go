@@ -373,3 +373,40 @@ func TestPurgeFinishesAfterACrash(t *testing.T) {
 		t.Errorf("left %v", got)
 	}
 }
+
+// Each sweep takes a bounded batch; marking them sent lets the next sweep
+// take the next ones until every due purge was sent once.
+func TestDuePurgesIsBounded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var latest time.Time
+	want := map[string]bool{}
+	for i := range 6 {
+		id := mustCapture(t, e, capture("bounded"+itoa(i)+"@example.com")).LeadID
+		softDelete(t, e, id)
+		latest = deletedAt(t, e, id)
+		want[id] = true
+	}
+	now := latest.Add(month)
+	seen := map[string]bool{}
+	for sweep := 0; len(seen) < len(want); sweep++ {
+		if sweep > len(want) {
+			t.Fatalf("after %d sweeps saw %d of %d", sweep, len(seen), len(want))
+		}
+		due, err := e.store.DuePurges(ctx, now, now.Add(-time.Hour), 2)
+		must(t, err)
+		if len(due) == 0 || len(due) > 2 {
+			t.Fatalf("sweep %d: %d due, want 1..2", sweep, len(due))
+		}
+		for _, d := range due {
+			if seen[d.LeadID] || !want[d.LeadID] || d.TenantID != e.site.TenantID {
+				t.Fatalf("sweep %d: unexpected %+v", sweep, d)
+			}
+			seen[d.LeadID] = true
+			must(t, e.store.MarkPurgeSent(ctx, d, now))
+		}
+	}
+	if due, _ := e.store.DuePurges(ctx, now, now.Add(-time.Hour), 2); len(due) != 0 {
+		t.Errorf("all sent, still due %v", due)
+	}
+}
