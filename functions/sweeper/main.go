@@ -1,6 +1,7 @@
 // Command sweeper is the SweeperFunction: every minute (EventBridge
 // schedule) it sends the scheduled changes due in the next minutes to the
-// jobs queue, each delayed until its time.
+// jobs queue, each delayed until its time, and a purge_lead job for each
+// soft-deleted lead past its restore window.
 package main
 
 import (

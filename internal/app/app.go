@@ -26,6 +26,7 @@ import (
 	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
+	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/sweeper"
 	"github.com/leadflow/leadflow/internal/worker"
@@ -182,6 +183,8 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 			bulk.JobType:         bulkRunner.Handle,
 			importjob.JobType:    importRunner.Handle,
 		}}
+	purger := &purge.Runner{Store: a.Store, Logger: a.Logger, Now: time.Now}
+	w.Extra[jobs.TypePurgeLead] = purger.Handle
 	if files := a.exports(); files != nil {
 		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files}
 		w.Extra[exportjob.JobType] = exportRunner.Handle
@@ -192,13 +195,13 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 	return w, nil
 }
 
-// Sweeper returns the scheduled-change sweeper (the SweeperFunction's
+// Sweeper returns the scheduled-change and purge sweeper (the SweeperFunction's
 // handler). It needs the jobs queue.
 func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	if a.Queue == nil {
 		return nil, fmt.Errorf("app: the sweeper needs LEADFLOW_JOBS_QUEUE_URL")
 	}
-	return &sweeper.Sweeper{Due: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
+	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
 // jobs is the queue as an interface, nil (not a nil pointer) without one.

@@ -140,6 +140,14 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 			return st.Capture(ctx, site, c)
 		}
 		l, err := st.getLead(ctx, tenant, ownerID)
+		if errors.Is(err, lead.ErrNotFound) && attempt < maxAttempts {
+			// Purged since its key was read (META and keys go in one
+			// transaction): see who holds the keys now.
+			if err := st.rereadOwners(ctx, tenant, ownerID, owners); err != nil {
+				return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
+			}
+			continue
+		}
 		if err != nil {
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: read lead %s: %w", ownerID, err)
 		}
@@ -189,6 +197,30 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 	}
 }
 
+// rereadOwners refreshes the keys owners attributes to a lead that is
+// gone. A key still naming it would send the capture round in circles, so
+// it is an error rather than a retry.
+func (st *Store) rereadOwners(ctx context.Context, tenant, gone string, owners map[lead.IdentityKey]string) error {
+	for k, o := range owners {
+		if o != gone {
+			continue
+		}
+		now, err := st.keyOwner(ctx, tenant, k)
+		if err != nil {
+			return err
+		}
+		switch now {
+		case gone:
+			return fmt.Errorf("identity key %s names missing lead %s", k.Kind, gone)
+		case "":
+			delete(owners, k)
+		default:
+			owners[k] = now
+		}
+	}
+	return nil
+}
+
 // repeatItems builds the transaction of a repeat capture. keyIdx maps item
 // indexes of identity-key puts to their keys.
 func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, now time.Time, prev *lead.Lead, l lead.Lead, oldVersion int64,
@@ -221,6 +253,8 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 	}
 	// The last touch may have moved the lead to another group.
 	items = append(items, st.counterItems(tenant, prev, &l)...)
+	// A capture of the person restores a soft-deleted lead: no purge.
+	items = append(items, st.purgeWrites(tenant, *prev, l)...)
 	ix, err := st.indexWrites(prev, l)
 	if err != nil {
 		return nil, nil, 0, nil, err

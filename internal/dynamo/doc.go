@@ -20,6 +20,7 @@
 //	T#<tenant>#RL#<site_id>#<ip>         <unix minute>            rate-limit counter n (ttl)
 //	T#<tenant>#LEAD#<lead_id>            IX#<kind>#<value>        list-index copy of the lead (GSI3/4/5; see index.go)
 //	T#<tenant>#LEAD#<lead_id>            IXQ#<token>              search-token copy of the lead (GSI3)
+//	T#<tenant>#LEAD#<lead_id>            PURGE                    soft-deleted lead's purge entry (GSI2 PURGE#<n>; see purge.go)
 //	T#<tenant>                           GROUP#<id> / GROUPNAME#  lead group / its unique name
 //	T#<tenant>                           SFILTER#<id>             saved list filter
 //	T#<tenant>                           JOB#<id>                 job record (bulk action progress)
@@ -47,8 +48,10 @@
 //     so a refused capture writes nothing and an accepted one counts once.
 //   - GSI1 (GSI1PK=T#<tenant>#LEADS, GSI1SK=<created_at>#<lead_id>) lists a
 //     tenant's leads by creation time; the time is fixed-width UTC with
-//     nanoseconds so string order is time order. GSI2 is reserved for
-//     scheduled changes by due time.
+//     nanoseconds so string order is time order. GSI2 is the due-time
+//     index: scheduled changes in partitions DUE#<n> (schedule.go) and
+//     purges of soft-deleted leads in PURGE#<n> (purge.go), so a sweep of
+//     one kind never reads the other.
 //   - Every mutable item carries version; writes are conditional on the
 //     version read (optimistic locking), which the API exposes as ETag.
 //

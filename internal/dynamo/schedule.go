@@ -55,8 +55,8 @@ func schedItem(tenant, leadID string, c lead.ScheduledChange) (map[string]types.
 }
 
 // derivedItems are the writes an Update implies beyond META and history:
-// the due-index entry of the pending scheduled change and the owners'
-// open-lead counters. They go into the same transaction, so the index and
+// the due-index entries of the pending scheduled change and of a soft
+// delete's purge (purge.go), and the owners' open-lead counters. They go into the same transaction, so the index and
 // the counters never disagree with the lead.
 func (st *Store) derivedItems(tenant string, before, after lead.Lead) ([]types.TransactWriteItem, error) {
 	var items []types.TransactWriteItem
@@ -73,6 +73,7 @@ func (st *Store) derivedItems(tenant string, before, after lead.Lead) ([]types.T
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
 	}
+	items = append(items, st.purgeWrites(tenant, before, after)...)
 	return append(items, st.loadItems(tenant, loadDelta(before, after))...), nil
 }
 

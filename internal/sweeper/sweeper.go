@@ -3,6 +3,10 @@
 // each to the jobs queue with DelaySeconds equal to the seconds left, so the
 // worker receives it on time. Sending twice is harmless (the worker applies
 // a change once); the sent mark only saves messages.
+//
+// The same run sends a purge_lead job for each soft-deleted lead whose
+// restore window has passed (a bounded number per run; the rest go in the
+// next ones). A purge is never early, so it needs no delay.
 package sweeper
 
 import (
@@ -21,9 +25,13 @@ const (
 	// DefaultWindow reaches past the next run (a minute away) with room
 	// for a late EventBridge tick, and stays under SQS's 15-minute delay.
 	DefaultWindow = 3 * time.Minute
-	// DefaultResendAfter re-sends a change still pending this long after
-	// its message went out (lost, or dead-lettered after failing).
+	// DefaultResendAfter re-sends a change (or purge) still pending this
+	// long after its message went out (lost, or dead-lettered after failing).
 	DefaultResendAfter = 15 * time.Minute
+	// DefaultPurgeLimit bounds the purge jobs one run sends: a bulk delete
+	// of many leads comes due all at once 30 days later, and one run must
+	// stay well inside its timeout.
+	DefaultPurgeLimit = 500
 )
 
 // Due finds and marks due changes (the DynamoDB store).
@@ -32,19 +40,90 @@ type Due interface {
 	MarkSent(ctx context.Context, d lead.DueChange, at time.Time) error
 }
 
-// Sweeper sends due scheduled changes to the jobs queue.
+// Purges finds and marks soft-deleted leads due for purge (the DynamoDB
+// store).
+type Purges interface {
+	DuePurges(ctx context.Context, now, resendBefore time.Time, limit int) ([]lead.DuePurge, error)
+	MarkPurgeSent(ctx context.Context, p lead.DuePurge, at time.Time) error
+}
+
+// Sweeper sends due scheduled changes and purges to the jobs queue.
 type Sweeper struct {
 	Due         Due
+	Purges      Purges // optional: without it, no purges are sent
 	Queue       jobs.Sender
 	Now         func() time.Time
 	Window      time.Duration
 	ResendAfter time.Duration
+	PurgeLimit  int // purge jobs per run; DefaultPurgeLimit when 0
 	Logger      *slog.Logger
 }
 
-// Sweep sends every change due within the window and returns how many it
-// sent. It keeps going past a failed send and reports all failures.
+// Sweep sends every change due within the window and the purges due now,
+// and returns how many jobs it sent. It keeps going past a failed send and
+// reports all failures.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	n, err := s.sweepChanges(ctx)
+	if s.Purges == nil {
+		return n, err
+	}
+	p, perr := s.SweepPurges(ctx)
+	return n + p, errors.Join(err, perr)
+}
+
+// SweepPurges sends a purge_lead job for each lead due for purge (up to
+// PurgeLimit) and returns how many it sent.
+func (s *Sweeper) SweepPurges(ctx context.Context) (int, error) {
+	now, resend, log := s.clock(), s.ResendAfter, s.log()
+	if resend <= 0 {
+		resend = DefaultResendAfter
+	}
+	limit := s.PurgeLimit
+	if limit <= 0 {
+		limit = DefaultPurgeLimit
+	}
+	t := now().UTC()
+	due, err := s.Purges.DuePurges(ctx, t, t.Add(-resend), limit)
+	if err != nil {
+		return 0, fmt.Errorf("sweep purges: %w", err)
+	}
+	sent := 0
+	var errs []error
+	for _, p := range due {
+		if err := s.Queue.Send(ctx, jobs.PurgeLead(p.TenantID, p.LeadID), 0); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sent++
+		if err := s.Purges.MarkPurgeSent(ctx, p, now()); err != nil {
+			log.WarnContext(ctx, "sweep: could not mark a purge sent; it will be sent again", "tenant_id", p.TenantID, "lead_id", p.LeadID, "err", err)
+		}
+	}
+	if sent > 0 {
+		log.InfoContext(ctx, "sweep: sent due purges", "sent", sent, "found", len(due), "limit", limit)
+	}
+	if len(errs) > 0 {
+		return sent, fmt.Errorf("sweep purges: %d of %d sends failed: %w", len(errs), len(due), errors.Join(errs...))
+	}
+	return sent, nil
+}
+
+func (s *Sweeper) clock() func() time.Time {
+	if s.Now != nil {
+		return s.Now
+	}
+	return time.Now
+}
+
+func (s *Sweeper) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// sweepChanges sends every scheduled change due within the window.
+func (s *Sweeper) sweepChanges(ctx context.Context) (int, error) {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now

@@ -1,0 +1,301 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/internal/lead"
+)
+
+// Purge of soft-deleted leads.
+//
+//	PK                          SK      GSI2PK          GSI2SK
+//	T#<tenant>#LEAD#<lead_id>   PURGE   PURGE#<shard>   <purge at, fixed width>#<tenant>#<lead_id>
+//
+// A soft-deleted lead has a PURGE item: its entry in the due-time index
+// (GSI2), due at deleted_at + lead.RestoreWindow. It is put in the
+// transaction that soft-deletes the lead and deleted in the one that
+// restores it (an admin's restore or a new capture of the person), so the
+// index and the lead never disagree. The GSI2 partitions are PURGE#0..3,
+// not DUE#n: DueChanges' key condition names DUE#n, so scheduled-change
+// sweeps never read purge entries, and purge sweeps never read changes.
+//
+// The purge itself (PurgeLead) deletes, in this order: META together with
+// the identity keys still pointing to the lead (one transaction,
+// conditional on the version read), then every other item of the
+// partition, then the PURGE item. A crash anywhere leaves the PURGE item in
+// place, so the sweeper re-sends the job and the next run finishes.
+const skPurge = "PURGE"
+
+func purgeGSI2PK(shard int) string { return "PURGE#" + strconv.Itoa(shard) }
+
+func purgeItem(tenant, leadID string, deletedAt time.Time) map[string]types.AttributeValue {
+	at := lead.PurgeAt(deletedAt).Format(dueLayout)
+	return map[string]types.AttributeValue{
+		AttrPK: s(leadPK(tenant, leadID)), AttrSK: s(skPurge),
+		AttrGSI2PK:  s(purgeGSI2PK(dueShard(tenant, leadID))),
+		AttrGSI2SK:  s(at + "#" + tenant + "#" + leadID),
+		"tenant_id": s(tenant), "lead_id": s(leadID),
+		"deleted_at": s(deletedAt.UTC().Format(dueLayout)), "purge_at": s(at),
+	}
+}
+
+// purgeWrites keeps a lead's PURGE item in step with its deleted_at: put
+// when the lead is (re)deleted, deleted when it is restored.
+func (st *Store) purgeWrites(tenant string, before, after lead.Lead) []types.TransactWriteItem {
+	b, a := before.DeletedAt, after.DeletedAt
+	switch {
+	case a != nil && (b == nil || !b.Equal(*a)):
+		return []types.TransactWriteItem{{Put: &types.Put{TableName: st.table, Item: purgeItem(tenant, after.ID, *a)}}}
+	case a == nil && b != nil:
+		return []types.TransactWriteItem{{Delete: &types.Delete{TableName: st.table, Key: key(leadPK(tenant, before.ID), skPurge)}}}
+	}
+	return nil
+}
+
+// DuePurges returns up to limit soft-deleted leads whose purge time has
+// come by now, never sent or sent before resendBefore (the job was lost or
+// dead-lettered). Each GSI2 shard gives at most its share of limit, oldest
+// first; the rest wait for the next sweep.
+func (st *Store) DuePurges(ctx context.Context, now, resendBefore time.Time, limit int) ([]lead.DuePurge, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	perShard := (limit + dueShards - 1) / dueShards
+	var out []lead.DuePurge
+	for shard := range dueShards {
+		in := &dynamodb.QueryInput{
+			TableName:              st.table,
+			IndexName:              aws.String(IndexGSI2),
+			KeyConditionExpression: aws.String("#pk = :pk AND #sk < :until"),
+			FilterExpression:       aws.String("attribute_not_exists(sent_at) OR sent_at < :resend"),
+			ExpressionAttributeNames: map[string]string{
+				"#pk": AttrGSI2PK, "#sk": AttrGSI2SK,
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk":     s(purgeGSI2PK(shard)),
+				":until":  s(now.UTC().Add(time.Nanosecond).Format(dueLayout)),
+				":resend": s(resendBefore.UTC().Format(dueLayout)),
+			},
+			Limit: aws.Int32(int32(perShard)),
+		}
+		got := 0
+		for got < perShard && len(out) < limit {
+			res, err := st.db.Query(ctx, in)
+			if err != nil {
+				return out, fmt.Errorf("due purges: shard %d: %w", shard, err)
+			}
+			for _, it := range res.Items {
+				if got == perShard || len(out) == limit {
+					break
+				}
+				at, err := time.Parse(dueLayout, str(it, "purge_at"))
+				if err != nil {
+					return out, fmt.Errorf("due purges: %s: purge_at: %w", str(it, "lead_id"), err)
+				}
+				out = append(out, lead.DuePurge{TenantID: str(it, "tenant_id"), LeadID: str(it, "lead_id"), At: at})
+				got++
+			}
+			if len(res.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = res.LastEvaluatedKey
+		}
+	}
+	return out, nil
+}
+
+// MarkPurgeSent records that p's job was sent at, so sweeps skip it until
+// it is due for a re-send. A lead purged or restored meanwhile is left
+// alone (no item is created).
+func (st *Store) MarkPurgeSent(ctx context.Context, p lead.DuePurge, at time.Time) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table,
+		Key:                       key(leadPK(p.TenantID, p.LeadID), skPurge),
+		UpdateExpression:          aws.String("SET sent_at = :at"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": s(at.UTC().Format(dueLayout))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("mark purge sent %s: %w", p.LeadID, err)
+	}
+	return nil
+}
+
+// PurgeLead deletes every item of a soft-deleted lead whose restore window
+// has passed at now, and the identity keys that still point to it. It
+// re-checks on a consistent read, so a lead restored since the job was sent
+// is skipped, and it is idempotent: a repeated (or crashed and redelivered)
+// job finishes what is left and then finds nothing to do.
+//
+// Attribution counters are not touched: they stopped counting the lead
+// when it was soft-deleted (counterItems from the deleted lead to none is
+// empty by the same rule). The owner's open-lead counter still counts a
+// deleted lead, so it moves here, in META's transaction, exactly once.
+func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now time.Time) (lead.PurgeResult, error) {
+	var res lead.PurgeResult
+	for attempt := 1; ; attempt++ {
+		l, err := st.getLead(ctx, tenantID, leadID)
+		if errors.Is(err, lead.ErrNotFound) {
+			return st.finishPurge(ctx, tenantID, leadID, res)
+		}
+		if err != nil {
+			return res, fmt.Errorf("purge lead %s: %w", leadID, err)
+		}
+		if l.DeletedAt == nil {
+			res.Skipped = lead.PurgeSkippedRestored
+			return res, nil
+		}
+		res.DeletedAt = *l.DeletedAt
+		if !lead.PurgeDue(l, now) {
+			res.Skipped = lead.PurgeSkippedNotDue
+			return res, nil
+		}
+		items := []types.TransactWriteItem{{Delete: &types.Delete{
+			TableName: st.table, Key: key(leadPK(tenantID, leadID), skMeta),
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(l.Version)},
+		}}}
+		kept := 0
+		for _, k := range l.Keys() {
+			owner, err := st.keyOwner(ctx, tenantID, k)
+			if err != nil {
+				return res, fmt.Errorf("purge lead %s: identity key: %w", leadID, err)
+			}
+			if owner != leadID {
+				kept++ // gone, or taken by another lead: not ours to delete
+				continue
+			}
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+				TableName: st.table, Key: key(identityPK(tenantID, k), skKey),
+				ConditionExpression:       aws.String("lead_id = :id"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":id": s(leadID)},
+			}})
+		}
+		keys := len(items) - 1
+		items = append(items, st.counterItems(tenantID, &l, nil)...)
+		items = append(items, st.loadItems(tenantID, loadDelta(l, lead.Lead{}))...)
+		if len(items) > maxTxItems {
+			return res, fmt.Errorf("purge lead %s: %d identity keys do not fit one transaction", leadID, keys)
+		}
+		reasons, err := st.transact(ctx, items)
+		if err != nil {
+			return res, fmt.Errorf("purge lead %s: %w", leadID, err)
+		}
+		if reasons == nil {
+			res.Items, res.Keys, res.KeysKept = 1, keys, kept
+			return st.finishPurge(ctx, tenantID, leadID, res)
+		}
+		// The lead changed (restored, re-deleted) or a key moved since
+		// the reads: read again. Anything else is worth an error only if
+		// it is not transient.
+		progress := false
+		for i := range keys + 1 {
+			progress = progress || failed(reasons, i)
+		}
+		if !progress {
+			if err := retryable(reasons); err != nil {
+				return res, fmt.Errorf("purge lead %s: %w", leadID, err)
+			}
+		}
+		if attempt >= maxAttempts {
+			return res, fmt.Errorf("purge lead %s after %d attempts: %w", leadID, attempt, ErrContention)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return res, fmt.Errorf("purge lead %s: %w", leadID, err)
+		}
+	}
+}
+
+// finishPurge deletes what is left of a lead whose META is gone: every
+// item of its partition, the PURGE item last. When META was already gone
+// and there is no PURGE item, no purge is in progress and nothing is
+// touched (a purge already finished, or a lead that never existed).
+func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res lead.PurgeResult) (lead.PurgeResult, error) {
+	pk := leadPK(tenantID, leadID)
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table, Key: key(pk, skPurge), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return res, fmt.Errorf("purge lead %s: %w", leadID, err)
+	}
+	entry := out.Item != nil
+	if !entry && res.Items == 0 {
+		res.Skipped = lead.PurgeSkippedGone
+		return res, nil
+	}
+	if entry && res.DeletedAt.IsZero() {
+		res.DeletedAt, _ = time.Parse(dueLayout, str(out.Item, "deleted_at"))
+	}
+	var keys []map[string]types.AttributeValue
+	in := &dynamodb.QueryInput{
+		TableName:                 st.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
+		ProjectionExpression:      aws.String("PK, SK"),
+		ConsistentRead:            aws.Bool(true),
+	}
+	for {
+		page, err := st.db.Query(ctx, in)
+		if err != nil {
+			return res, fmt.Errorf("purge lead %s: read partition: %w", leadID, err)
+		}
+		for _, it := range page.Items {
+			if str(it, AttrSK) != skPurge {
+				keys = append(keys, it)
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+	if err := st.batchDelete(ctx, keys); err != nil {
+		return res, fmt.Errorf("purge lead %s: %w", leadID, err)
+	}
+	res.Items += len(keys)
+	if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table, Key: key(pk, skPurge)}); err != nil {
+		return res, fmt.Errorf("purge lead %s: purge entry: %w", leadID, err)
+	}
+	if entry {
+		res.Items++
+	}
+	res.Purged, res.Skipped = true, ""
+	return res, nil
+}
+
+// batchDelete deletes items by key 25 at a time, resubmitting unprocessed
+// ones.
+func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	for len(keys) > 0 {
+		chunk := keys[:min(25, len(keys))]
+		keys = keys[len(chunk):]
+		reqs := make([]types.WriteRequest, len(chunk))
+		for i, k := range chunk {
+			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		}
+		pending := map[string][]types.WriteRequest{*st.table: reqs}
+		for attempt := 1; len(pending) > 0; attempt++ {
+			out, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("batch delete: %w", err)
+			}
+			pending = out.UnprocessedItems
+			if len(pending) > 0 {
+				if attempt >= maxAttempts {
+					return fmt.Errorf("batch delete: %w", ErrContention)
+				}
+				if err := backoff(ctx, attempt); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
