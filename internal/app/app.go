@@ -183,7 +183,7 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 			importjob.JobType:    importRunner.Handle,
 		}}
 	if files := a.exports(); files != nil {
-		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files}
+		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files, Starter: a.starter()}
 		w.Extra[exportjob.JobType] = exportRunner.Handle
 	}
 	if a.Queue != nil {
