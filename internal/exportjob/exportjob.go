@@ -29,7 +29,8 @@
 // takes about 30 s: the cap, not the worker timeout, is the XLSX limit.
 //
 // Redeliveries: a message whose chunk the job record has passed changes
-// nothing (it re-sends the next message, in case the first send was lost);
+// nothing (SQS's redelivery after a failure re-sends the next message, in
+// case the first send was lost);
 // objects and parts are named per attempt (part numbers are claimed from an
 // atomic counter on the job record), so two deliveries of one message
 // never overwrite each other's bytes, and the loser deletes what it wrote.
@@ -183,6 +184,7 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 	if p.Format != export.CSV && p.Format != export.XML && p.Format != export.XLSX {
 		return worker.Permanent(fmt.Errorf("export %s: unknown format %q", j.ID, p.Format))
 	}
+	advanced := false // by this delivery
 	for {
 		rec, err := r.Jobs.Job(ctx, j.TenantID, j.ID)
 		if err != nil {
@@ -199,8 +201,13 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 		}
 		switch rec.Chunk {
 		case p.Chunk + 1:
-			// This message's work is recorded (just now, or by an earlier
-			// delivery whose send may have been lost): the next one runs.
+			// This message's work is recorded. The next message runs if this
+			// delivery recorded it, or if this is SQS's redelivery after a
+			// failure (the send may have been lost); a plain duplicate stops
+			// here, so duplicates do not multiply down the chain.
+			if !advanced && queue.ReceiveCount(ctx) < 2 {
+				return nil
+			}
 			p.Chunk++
 			if st.Stage == stageComplete {
 				continue // completing an upload is quick: do it now
@@ -228,6 +235,7 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 		case err != nil:
 			return fmt.Errorf("export %s: %w", j.ID, err)
 		}
+		advanced = true
 	}
 }
 
