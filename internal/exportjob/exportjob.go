@@ -25,8 +25,14 @@
 // message streams the chunks through the excelize StreamWriter into the
 // file, without reading DynamoDB. An Excel sheet holds 1,048,576 rows: a
 // larger XLSX export is refused with an error naming format. Assembling
-// measured ~35,000 rows/s (41 columns, 2 cores), so the largest sheet
-// takes about 30 s: the cap, not the worker timeout, is the XLSX limit.
+// is the one step not split across messages: the excelize stream writer
+// measured ~21,000 rows/s (41 columns; BenchmarkSheetRows in
+// internal/export, one core of a busy 2-core machine), so within the
+// worker's 30 s it assembles a few hundred thousand rows, and a 256 MB
+// Lambda has less CPU than that. An assembly that runs out of time is
+// refused with an error naming format (retrying cannot make it faster)
+// instead of timing out into the dead-letter queue; CSV and XML have no
+// such limit.
 //
 // Redeliveries: a message whose chunk the job record has passed changes
 // nothing (SQS's redelivery after a failure re-sends the next message, in
@@ -419,9 +425,18 @@ func (r *Runner) assemble(ctx context.Context, j queue.Job, p Payload, st State)
 	if err != nil {
 		return err
 	}
+	stop := time.Time{} // leave time to put the file and record it
+	if dl, ok := ctx.Deadline(); ok {
+		stop = dl.Add(-Reserve / 2)
+	}
 	for _, name := range st.Chunks {
 		if err := r.sheetChunk(ctx, sheet, tmpKey(j.TenantID, j.ID, name)); err != nil {
 			return err
+		}
+		if !stop.IsZero() && r.now().After(stop) {
+			// Retrying cannot make it faster: refuse clearly rather than
+			// let the invocation time out five times.
+			return errRefused{"format", fmt.Sprintf("This XLSX export (%d leads) is too large to assemble in the worker's time. Export csv or xml, or narrow the filter.", st.Rows)}
 		}
 	}
 	if err := sheet.Close(); err != nil {
