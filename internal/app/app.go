@@ -186,7 +186,7 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 	purger := &purge.Runner{Store: a.Store, Logger: a.Logger, Now: time.Now}
 	w.Extra[jobs.TypePurgeLead] = purger.Handle
 	if files := a.exports(); files != nil {
-		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files}
+		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files, Starter: a.starter()}
 		w.Extra[exportjob.JobType] = exportRunner.Handle
 	}
 	if a.Queue != nil {

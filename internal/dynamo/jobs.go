@@ -95,6 +95,10 @@ func (st *Store) AdvanceJob(ctx context.Context, tenantID, jobID string, p jobs.
 		upd = "SET result_key = :result_key, " + upd[len("SET "):]
 		values[":result_key"] = s(p.ResultKey)
 	}
+	if p.State != "" {
+		upd = "SET runner_state = :state, " + upd[len("SET "):]
+		values[":state"] = s(p.State)
+	}
 	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: key(tenantPK(tenantID), skJob+jobID),
 		UpdateExpression:          aws.String(upd),
@@ -110,4 +114,32 @@ func (st *Store) AdvanceJob(ctx context.Context, tenantID, jobID string, p jobs.
 		return fmt.Errorf("advance job %s: %w", jobID, err)
 	}
 	return nil
+}
+
+// NextJobSeq returns the next number of a job's own sequence (1, 2, ...),
+// each number once: an atomic counter on the job record. An export claims
+// its S3 part numbers from it, so two deliveries of one message never
+// upload to the same part.
+func (st *Store) NextJobSeq(ctx context.Context, tenantID, jobID string) (int, error) {
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: st.table, Key: key(tenantPK(tenantID), skJob+jobID),
+		UpdateExpression:          aws.String("ADD job_seq :one"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1)},
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	var cf *types.ConditionalCheckFailedException
+	if errors.As(err, &cf) {
+		return 0, fmt.Errorf("job %s: %w", jobID, account.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("job %s seq: %w", jobID, err)
+	}
+	var seq struct {
+		Seq int `dynamodbav:"job_seq"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Attributes, &seq); err != nil {
+		return 0, fmt.Errorf("job %s seq: %w", jobID, err)
+	}
+	return seq.Seq, nil
 }

@@ -144,31 +144,95 @@ type Writer interface {
 // NewWriter starts a file of format on w.
 func NewWriter(format string, w io.Writer) (Writer, error) {
 	switch format {
-	case CSV:
-		cw := csv.NewWriter(w)
-		if err := cw.Write(Header()); err != nil {
+	case CSV, XML:
+		if _, err := w.Write(Head(format)); err != nil {
 			return nil, err
 		}
-		return &csvWriter{cw}, nil
-	case XML:
-		x := &xmlWriter{enc: xml.NewEncoder(w), w: w}
-		if _, err := io.WriteString(w, xml.Header+"<leads>\n"); err != nil {
-			return nil, err
-		}
-		return x, nil
-	case XLSX:
-		f := excelize.NewFile()
-		sw, err := f.NewStreamWriter("Sheet1")
+		rw, err := NewRowWriter(format, w)
 		if err != nil {
 			return nil, err
 		}
-		x := &xlsxWriter{f: f, sw: sw, w: w, row: 1}
-		if err := x.write(Header()); err != nil {
-			return nil, err
-		}
-		return x, nil
+		return &framed{Writer: rw, w: w, tail: Tail(format)}, nil
+	case XLSX:
+		return NewXLSX(w)
 	}
 	return nil, fmt.Errorf("export: unknown format %q", format)
+}
+
+// Head is what a CSV or XML file starts with (the header row, the XML
+// prolog and root), Tail what it ends with. A file written in pieces is
+// Head, then rows from NewRowWriter, then Tail.
+func Head(format string) []byte {
+	switch format {
+	case CSV:
+		var b strings.Builder
+		cw := csv.NewWriter(&b)
+		_ = cw.Write(Header())
+		cw.Flush()
+		return []byte(b.String())
+	case XML:
+		return []byte(xml.Header + "<leads>\n")
+	}
+	return nil
+}
+
+// Tail is what a CSV or XML file ends with (see Head).
+func Tail(format string) []byte {
+	if format == XML {
+		return []byte("</leads>\n")
+	}
+	return nil
+}
+
+// NewRowWriter writes CSV or XML rows only, without Head or Tail; Close
+// flushes them.
+func NewRowWriter(format string, w io.Writer) (Writer, error) {
+	switch format {
+	case CSV:
+		return &csvWriter{csv.NewWriter(w)}, nil
+	case XML:
+		return &xmlWriter{enc: xml.NewEncoder(w), w: w}, nil
+	}
+	return nil, fmt.Errorf("export: no row writer for format %q", format)
+}
+
+// framed is a whole CSV or XML file: rows, then Tail on Close.
+type framed struct {
+	Writer
+	w    io.Writer
+	tail []byte
+}
+
+func (f *framed) Close() error {
+	if err := f.Writer.Close(); err != nil {
+		return err
+	}
+	_, err := f.w.Write(f.tail)
+	return err
+}
+
+// MaxXLSXRows is the most rows an Excel sheet holds (the header included).
+const MaxXLSXRows = 1_048_576
+
+// Sheet writes an XLSX file row by row; the file's bytes reach w on Close.
+type Sheet interface {
+	Writer
+	// WriteRow writes one row of Row values (neutralized here).
+	WriteRow(vals []string) error
+}
+
+// NewXLSX starts an XLSX file with the header row.
+func NewXLSX(w io.Writer) (Sheet, error) {
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		return nil, err
+	}
+	x := &xlsxWriter{f: f, sw: sw, w: w, row: 1}
+	if err := x.WriteRow(Header()); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
 
 type csvWriter struct{ cw *csv.Writer }
@@ -190,7 +254,7 @@ type xlsxWriter struct {
 	row int
 }
 
-func (x *xlsxWriter) write(vals []string) error {
+func (x *xlsxWriter) WriteRow(vals []string) error {
 	cells := make([]any, len(vals))
 	for i, v := range vals {
 		cells[i] = Neutralize(v) // strings: never typed as formulas or numbers
@@ -203,7 +267,7 @@ func (x *xlsxWriter) write(vals []string) error {
 	return x.sw.SetRow(cell, cells)
 }
 
-func (x *xlsxWriter) Write(l lead.Lead) error { return x.write(Row(l)) }
+func (x *xlsxWriter) Write(l lead.Lead) error { return x.WriteRow(Row(l)) }
 
 func (x *xlsxWriter) Close() error {
 	if err := x.sw.Flush(); err != nil {
@@ -247,10 +311,4 @@ func (x *xmlWriter) Write(l lead.Lead) error {
 	return err
 }
 
-func (x *xmlWriter) Close() error {
-	if err := x.enc.Flush(); err != nil {
-		return err
-	}
-	_, err := io.WriteString(x.w, "</leads>\n")
-	return err
-}
+func (x *xmlWriter) Close() error { return x.enc.Flush() }

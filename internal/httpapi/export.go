@@ -32,7 +32,7 @@ type ExportPayload struct {
 // good), and the storage key stays internal.
 func (s *server) presentJob(ctx context.Context, rec *jobs.Record) error {
 	key := rec.ResultKey
-	rec.ResultKey = ""
+	rec.ResultKey, rec.State = "", ""
 	if key == "" || rec.Status != jobs.StatusDone {
 		return nil
 	}

@@ -30,7 +30,7 @@ func (s *stack) enableExports() (*s3.Client, string, *exportjob.Runner) {
 	bucket := strings.ToLower(testenv.UniqueName("exports"))
 	must(s.t, exportjob.CreateBucket(context.Background(), client, bucket))
 	files := exportjob.NewS3Files(client, bucket)
-	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, TempDir: s.t.TempDir()}
+	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, Starter: s.inline, TempDir: s.t.TempDir()}
 	s.inline.Handlers[exportjob.JobType] = runner.Handle
 	s.deps.ExportFiles = files
 	s.srv.Close()

@@ -44,6 +44,9 @@ type Record struct {
 	// ResultKey is where a job's file lives (an export's S3 key). The API
 	// never shows it: it presigns a fresh Result URL from it on every read.
 	ResultKey string `json:"result_key,omitempty"`
+	// State is a runner's own state between messages (an export's list
+	// cursor and uploaded parts). The API never shows it.
+	State string `json:"runner_state,omitempty"`
 	// Counts tallies outcomes by name (an import's created, updated,
 	// skipped, error); a job that keeps counts creates them at zero.
 	Counts    map[string]int `json:"counts,omitempty"`
@@ -60,6 +63,7 @@ type Progress struct {
 	Finished     bool
 	Result       string
 	ResultKey    string
+	State        string         // replaces Record.State when not empty
 	Counts       map[string]int // added to Record.Counts (keys created with the job)
 }
 

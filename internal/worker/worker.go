@@ -137,6 +137,7 @@ func (w *Worker) message(ctx context.Context, msg events.SQSMessage) (err error)
 		return nil
 	}
 	log = log.With("job_type", job.Type, "job_id", job.ID, "tenant_id", job.TenantID)
+	ctx = queue.WithReceiveCount(ctx, msg.Attributes["ApproximateReceiveCount"])
 	start := time.Now()
 	err = w.Process(ctx, job)
 	switch {
