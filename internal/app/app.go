@@ -29,6 +29,7 @@ import (
 	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/sweeper"
+	"github.com/leadflow/leadflow/internal/upload"
 	"github.com/leadflow/leadflow/internal/worker"
 )
 
@@ -111,6 +112,15 @@ func (a *App) exports() *exportjob.S3Files {
 	return exportjob.NewS3Files(NewS3(a.awsCfg), a.Config.ExportsBucket)
 }
 
+// uploads keeps import uploads (imports/ in the exports bucket); nil
+// without LEADFLOW_EXPORTS_BUCKET.
+func (a *App) uploads() *upload.S3 {
+	if a.Config.ExportsBucket == "" {
+		return nil
+	}
+	return upload.NewS3(NewS3(a.awsCfg), a.Config.ExportsBucket)
+}
+
 // CaptureDeps returns what the capture routes need, and nothing the console
 // needs, so the CaptureFunction stays small.
 func (a *App) CaptureDeps() httpapi.Deps {
@@ -163,6 +173,9 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files
 	}
+	if u := a.uploads(); u != nil {
+		d.ImportUploads = u
+	}
 	if a.Queue != nil {
 		d.Jobs = a.Queue
 	}
@@ -177,6 +190,9 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 	}
 	bulkRunner := &bulk.Runner{Leads: a.Store, Jobs: a.Store, Starter: a.starter()}
 	importRunner := &importjob.Runner{Store: a.Store, Captures: a.captures(), Starter: a.starter()}
+	if u := a.uploads(); u != nil {
+		importRunner.Uploads = u
+	}
 	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now,
 		Extra: map[string]worker.Func{
 			ads.JobFetchMetaLead: fetcher.Handle,

@@ -153,3 +153,51 @@ func (st *Store) Sites(ctx context.Context, tenantID string) ([]account.Site, er
 	}
 	return out, nil
 }
+
+// PutImportChunks stores chunks first, first+1, … of an import's rows
+// (an uploaded file, streamed by the worker). Writing the same chunk again
+// overwrites it with the same rows, so a redelivered step may repeat it.
+func (st *Store) PutImportChunks(ctx context.Context, tenantID, id string, first int, chunks [][]importer.Row) error {
+	items := make([]map[string]types.AttributeValue, 0, len(chunks))
+	for i, rows := range chunks {
+		body, err := json.Marshal(rows)
+		if err != nil {
+			return fmt.Errorf("put import %s chunks: %w", id, err)
+		}
+		items = append(items, map[string]types.AttributeValue{
+			AttrPK: s(tenantPK(tenantID)), AttrSK: s(importChunkSK(id, "C", first+i)), "rows": s(string(body)),
+		})
+	}
+	if err := st.batchPut(ctx, items); err != nil {
+		return fmt.Errorf("put import %s chunks: %w", id, err)
+	}
+	return nil
+}
+
+// PrepareImport records that an uploaded import's chunks are all stored:
+// its meta (rows, chunks, columns…) and its job's expected row count, in
+// one transaction, once. It reports false when the import was prepared
+// already (a redelivered step), leaving the first outcome in place.
+func (st *Store) PrepareImport(ctx context.Context, tenantID string, m importer.Meta) (bool, error) {
+	meta, err := item(m, tenantPK(tenantID), skImport+m.ID)
+	if err != nil {
+		return false, fmt.Errorf("prepare import: %w", err)
+	}
+	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: st.table, Item: meta,
+			ConditionExpression:       aws.String("attribute_exists(PK) AND chunks = :zero"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": n(0)}}},
+		{Update: &types.Update{TableName: st.table, Key: key(tenantPK(tenantID), skJob+m.ID),
+			UpdateExpression:          aws.String("SET expected = :rows"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":rows": n(int64(m.Rows))}}},
+	}})
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) && len(tc.CancellationReasons) > 0 && aws.ToString(tc.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("prepare import %s: %w", m.ID, err)
+	}
+	return true, nil
+}

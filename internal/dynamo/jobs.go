@@ -71,6 +71,9 @@ func (st *Store) AdvanceJob(ctx context.Context, tenantID, jobID string, p jobs.
 	if p.Finished {
 		status = jobs.StatusDone
 	}
+	if p.Abort {
+		status = jobs.StatusFailed
+	}
 	upd := "SET #chunk = :next, #status = :status, updated_at = :now, #errors = list_append(if_not_exists(#errors, :empty), :errs)" +
 		" ADD done_count :done, failed_count :failed, #total :total"
 	values := map[string]types.AttributeValue{

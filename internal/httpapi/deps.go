@@ -106,3 +106,10 @@ type JobRecords = jobs.Store
 type ExportFiles interface {
 	Presign(ctx context.Context, key string) (string, error)
 }
+
+// ImportUploads presigns uploads of CSV files for import and sizes them
+// (S3, under imports/<tenant>/).
+type ImportUploads interface {
+	PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error)
+	Size(ctx context.Context, key string) (int64, error)
+}

@@ -52,38 +52,25 @@ func (s *server) importCreate(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusForbidden, "forbidden", "Only admins import leads."))
 		return
 	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		s.importFromUpload(w, r)
+		return
+	}
 	data, form, ok := readImport(w, r)
 	if !ok {
 		return
 	}
 	bad := &lead.InvalidError{}
-	if form.policy == "" {
-		form.policy = importer.PolicySkip
-	}
-	if !slices.Contains(importer.Policies, form.policy) {
-		bad.Add("policy", "not_allowed", "policy must be one of "+strings.Join(importer.Policies, ", ")+".")
-	}
 	var mapping map[string]string
 	if form.mapping != "" {
 		if err := json.Unmarshal([]byte(form.mapping), &mapping); err != nil {
 			bad.Add("mapping", "invalid", "mapping must be a JSON object of column header → field.")
 		}
 	}
-	sites, err := s.Imports.Sites(r.Context(), p.TenantID)
+	site, err := s.importSite(r.Context(), p.TenantID, &form, bad)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	slices.SortFunc(sites, func(a, b account.Site) int { return strings.Compare(a.ID, b.ID) })
-	var site account.Site
-	for _, x := range sites {
-		if form.siteID == "" || x.ID == form.siteID {
-			site = x
-			break
-		}
-	}
-	if site.ID == "" {
-		bad.Add("site_id", "invalid", "No site of this account has this id; imported leads belong to a site.")
 	}
 	var f *importer.File
 	if len(bad.Errors) == 0 {
@@ -130,6 +117,33 @@ func (s *server) importCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/v1/imports/"+meta.ID)
 	writeJSON(w, http.StatusAccepted, importJSON(meta, rec, nil))
+}
+
+// importSite checks an import's policy (default skip) and returns its
+// site (default: the account's first by id), adding what is wrong to bad.
+func (s *server) importSite(ctx context.Context, tenantID string, form *importForm, bad *lead.InvalidError) (account.Site, error) {
+	if form.policy == "" {
+		form.policy = importer.PolicySkip
+	}
+	if !slices.Contains(importer.Policies, form.policy) {
+		bad.Add("policy", "not_allowed", "policy must be one of "+strings.Join(importer.Policies, ", ")+".")
+	}
+	sites, err := s.Imports.Sites(ctx, tenantID)
+	if err != nil {
+		return account.Site{}, err
+	}
+	slices.SortFunc(sites, func(a, b account.Site) int { return strings.Compare(a.ID, b.ID) })
+	var site account.Site
+	for _, x := range sites {
+		if form.siteID == "" || x.ID == form.siteID {
+			site = x
+			break
+		}
+	}
+	if site.ID == "" {
+		bad.Add("site_id", "invalid", "No site of this account has this id; imported leads belong to a site.")
+	}
+	return site, nil
 }
 
 // readImport reads the file and options of an upload; 413 past 5 MB.
@@ -216,6 +230,9 @@ func importJSON(m importer.Meta, rec jobs.Record, results *lead.Page[importer.Re
 	}
 	if m.FileName != "" {
 		out["file_name"] = m.FileName
+	}
+	if m.Upload != "" {
+		out["upload_id"] = m.Upload
 	}
 	if results != nil {
 		out["results"] = results.Items

@@ -18,11 +18,13 @@ import (
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
+	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	jobsrec "github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
+	"github.com/leadflow/leadflow/internal/upload"
 )
 
 const eventLeadPlaceholder = "ld_01jd3k7q9m2x4v6b8n0p2r4t6w"
@@ -64,6 +66,9 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 		AdsSecrets: store, Jobs: jobs, Reports: store,
 		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
+	bucket := strings.ToLower(testenv.UniqueName("uploads"))
+	must(t, exportjob.CreateBucket(ctx, testenv.S3(t), bucket))
+	deps.ImportUploads = upload.NewS3(testenv.S3(t), bucket)
 	// The CaptureFunction gets only what app.CaptureDeps gives it.
 	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store}}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(captureDeps)).ProxyWithContext
@@ -125,6 +130,9 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	imp := invoke(apiFn, "import-create.json", "", http.StatusAccepted)
 	if !strings.Contains(imp.Body, `"rows":2`) || !strings.Contains(imp.Body, `"delimiter":";"`) {
 		t.Errorf("import: %s", imp.Body)
+	}
+	if up := invoke(apiFn, "import-upload-create.json", "", http.StatusCreated); !strings.Contains(up.Body, "/imports/demo/upl_") {
+		t.Errorf("upload: %s", up.Body)
 	}
 
 	// Console routes read the claims API Gateway's JWT authorizer verified.

@@ -66,5 +66,6 @@ func Routes() []Route {
 		{"POST", "/v1/imports", FunctionAPI, false},
 		{"GET", "/v1/imports/{import_id}", FunctionAPI, false},
 		{"GET", "/v1/imports/{import_id}/report.csv", FunctionAPI, false},
+		{"POST", "/v1/imports/uploads", FunctionAPI, false},
 	}
 }

@@ -52,6 +52,7 @@ var routeBodies = map[string]any{
 	"POST /v1/leads/bulk":                 map[string]any{"action": "add_tag", "ids": []string{"ld_x"}, "tag": "intruso"},
 	"POST /v1/leads/{id}/restore":         nil,
 	"POST /v1/imports":                    "email,name\nintruso@example.com,Intruso\n",
+	"POST /v1/imports/uploads":            nil,
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
@@ -59,6 +60,7 @@ var routeBodies = map[string]any{
 // TestOnlyAdminsAssignOwners).
 var adminOnlyRoutes = map[string]bool{
 	"POST /v1/imports":             true,
+	"POST /v1/imports/uploads":     true,
 	"GET /v1/assignment/rules":     true,
 	"PUT /v1/assignment/rules":     true,
 	"POST /v1/assignment/reassign": true,
@@ -180,6 +182,7 @@ func badTokens(t *testing.T, s *stack) map[string]string {
 // of these calls changes the lead.
 func TestEveryConsoleRouteRefusesOtherTenantsAndBadTokens(t *testing.T) {
 	s := newStack(t)
+	s.enableUploads(nil, 0) // POST /v1/imports/uploads answers, not 503
 	email := "sec-" + s.tenant + "@example.com"
 	id := s.newLead(email)
 	note := s.expect(s.call("POST", "/v1/leads/"+id+"/notes", s.admin, map[string]any{"text": "segredo da casa"}), http.StatusCreated).json(t)["id"].(string)

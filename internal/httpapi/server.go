@@ -57,6 +57,11 @@ type Deps struct {
 	// ExportFiles presigns async export downloads (optional: without it,
 	// async=true is refused).
 	ExportFiles ExportFiles
+	// ImportUploads presigns import uploads (optional: without it, POST
+	// /v1/imports/uploads and imports by upload_id are refused);
+	// MaxUploadBytes bounds an uploaded file (0 = upload.MaxBytes).
+	ImportUploads  ImportUploads
+	MaxUploadBytes int64
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -182,6 +187,7 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"POST /v1/imports":                                    http.HandlerFunc(s.importCreate),
 		"GET /v1/imports/{import_id}":                         http.HandlerFunc(s.importGet),
 		"GET /v1/imports/{import_id}/report.csv":              http.HandlerFunc(s.importReport),
+		"POST /v1/imports/uploads":                            http.HandlerFunc(s.importUploadCreate),
 	}
 }
 

@@ -6,15 +6,11 @@ package importer
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/charmap"
 
 	"github.com/leadflow/leadflow/internal/lead"
 )
@@ -149,7 +145,10 @@ type File struct {
 	Header    []string `json:"header"`
 	// Columns maps each header (by position) to its field.
 	Columns []string `json:"columns"`
-	Rows    []Row    `json:"-"`
+	// Rows are the data rows (Parse); Count is how many there are (also
+	// set by Stream, which keeps none).
+	Rows  []Row `json:"-"`
+	Count int   `json:"-"`
 }
 
 // Errors Parse returns for a file that cannot be imported at all.
@@ -162,23 +161,16 @@ var (
 	ErrBadField = errors.New("mapping names an unknown field")
 )
 
-// Parse reads a CSV file. mapping (header → field) overrides the
-// recognized names; headers are matched case- and accent-insensitively.
-// Bad rows (ragged, too long, unreadable) become error rows; the rest are
-// kept.
-func Parse(data []byte, mapping map[string]string) (*File, error) {
-	f := &File{Encoding: "utf-8"}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		// Excel on Windows saves "CSV" as Windows-1252 (a superset of the
-		// printable Latin-1): every byte decodes, so nothing is lost.
-		dec, err := charmap.Windows1252.NewDecoder().Bytes(data)
-		if err != nil {
-			return nil, fmt.Errorf("decode windows-1252: %w", err)
-		}
-		data, f.Encoding = dec, "windows-1252"
-	}
-	f.Delimiter = string(delimiter(data))
+// CheckMapping reports whether every field a mapping names is known
+// (ErrBadField otherwise), so an upload's options can be refused before
+// its file is read.
+func CheckMapping(mapping map[string]string) error {
+	_, err := overrides(mapping)
+	return err
+}
+
+// overrides folds a mapping's headers and checks its fields.
+func overrides(mapping map[string]string) (map[string]string, error) {
 	over := map[string]string{}
 	for h, field := range mapping {
 		field = strings.TrimSpace(strings.ToLower(field))
@@ -187,74 +179,27 @@ func Parse(data []byte, mapping map[string]string) (*File, error) {
 		}
 		over[foldHeader(h)] = field
 	}
+	return over, nil
+}
 
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = rune(f.Delimiter[0])
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	header, err := r.Read()
-	if err == io.EOF {
-		return nil, ErrEmpty
+// Parse reads a CSV file. mapping (header → field) overrides the
+// recognized names; headers are matched case- and accent-insensitively.
+// Bad rows (ragged, too long, unreadable) become error rows; the rest are
+// kept.
+func Parse(data []byte, mapping map[string]string) (*File, error) {
+	sn := Sniff{Encoding: "utf-8", Delimiter: string(delimiter(bytes.TrimPrefix(data, bom))), Size: int64(len(data))}
+	if !utf8.Valid(bytes.TrimPrefix(data, bom)) {
+		sn.Encoding = "windows-1252"
 	}
+	var rows []Row
+	f, err := Stream(bytes.NewReader(data), sn, mapping, func(r Row) error {
+		rows = append(rows, r)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrHeader, err)
+		return nil, err
 	}
-	f.Header = header
-	hasKey := false
-	for _, h := range header {
-		h = unneutralize(strings.TrimSpace(h))
-		field, ok := over[foldHeader(h)]
-		if !ok {
-			field, ok = known[foldHeader(h)]
-		}
-		if !ok {
-			if k := attrKey(h); k != "" {
-				field = AttrPrefix + k
-			} else {
-				field = Ignore
-			}
-		}
-		switch field {
-		case FieldEmail, FieldPhone, FieldWhatsApp, FieldCPF, FieldExternalID:
-			hasKey = true
-		}
-		f.Columns = append(f.Columns, field)
-	}
-	if !hasKey {
-		return nil, ErrNoKey
-	}
-	for {
-		start := r.InputOffset()
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		row := Row{Line: line}
-		var pe *csv.ParseError
-		switch {
-		case errors.As(err, &pe):
-			row.Line = pe.StartLine
-			row.Err = "unreadable: " + pe.Err.Error()
-		case err != nil:
-			return nil, fmt.Errorf("read csv: %w", err)
-		case r.InputOffset()-start > MaxRowBytes:
-			row.Err = fmt.Sprintf("row_too_long: the row is %d bytes; at most %d", r.InputOffset()-start, MaxRowBytes)
-		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "" && len(header) > 1:
-			continue // a blank line
-		case len(rec) != len(header):
-			row.Err = fmt.Sprintf("ragged: %d fields, the header has %d", len(rec), len(header))
-		default:
-			row.Values = values(f.Columns, rec)
-		}
-		f.Rows = append(f.Rows, row)
-		if len(f.Rows) > MaxRows {
-			return nil, ErrTooMany
-		}
-	}
-	if len(f.Rows) == 0 {
-		return nil, ErrNoRows
-	}
+	f.Rows = rows
 	return f, nil
 }
 
@@ -367,6 +312,11 @@ type Meta struct {
 	Columns   map[string]string `json:"columns"` // header → field
 	Rows      int               `json:"rows"`
 	Chunks    int               `json:"chunks"`
+	// Upload is the upload id of a file uploaded to S3 (POST
+	// /v1/imports/uploads); its Mapping is applied when the worker parses
+	// it. Until then Rows and Chunks are 0.
+	Upload  string            `json:"upload_id,omitempty"`
+	Mapping map[string]string `json:"mapping,omitempty"`
 }
 
 // ChunkRows is how many rows one queue message imports.
@@ -379,22 +329,14 @@ const maxChunkBytes = 300 << 10
 // 300 KB each.
 func Chunks(rows []Row) [][]Row {
 	var out [][]Row
-	var cur []Row
-	size := 0
+	var c Chunker
 	for _, r := range rows {
-		n := 16 + len(r.Err)
-		for k, v := range r.Values {
-			n += len(k) + len(v) + 8
+		if full := c.Add(r); full != nil {
+			out = append(out, full)
 		}
-		if len(cur) > 0 && (len(cur) == ChunkRows || size+n > maxChunkBytes) {
-			out = append(out, cur)
-			cur, size = nil, 0
-		}
-		cur = append(cur, r)
-		size += n
 	}
-	if len(cur) > 0 {
-		out = append(out, cur)
+	if last := c.Flush(); last != nil {
+		out = append(out, last)
 	}
 	return out
 }

@@ -46,6 +46,9 @@ type Store interface {
 	Site(ctx context.Context, tenantID, siteID string) (account.Site, error)
 	Groups(ctx context.Context, tenantID string) ([]account.Group, error)
 	CreateGroup(ctx context.Context, tenantID string, g account.Group) error
+	// An uploaded file's chunks, stored by the prepare step.
+	PutImportChunks(ctx context.Context, tenantID, id string, first int, chunks [][]importer.Row) error
+	PrepareImport(ctx context.Context, tenantID string, m importer.Meta) (bool, error)
 }
 
 // Payload is the job's message.
@@ -53,6 +56,9 @@ type Payload struct {
 	ImportID string     `json:"import_id"`
 	Actor    lead.Actor `json:"actor"`
 	Chunk    int        `json:"chunk"`
+	// Prepare asks for the step before chunk 0 of an uploaded file: read
+	// it from S3, parse it and store its chunks (see prepare.go).
+	Prepare bool `json:"prepare,omitempty"`
 }
 
 // Runner runs import jobs.
@@ -63,6 +69,11 @@ type Runner struct {
 	Now      func() time.Time
 	// Parallel rows of a chunk in flight (default 8).
 	Parallel int
+
+	// Uploads reads uploaded files (nil: imports by upload fail).
+	Uploads Uploads
+	// MaxUploadBytes bounds an uploaded file (0 = upload.MaxBytes).
+	MaxUploadBytes int64
 }
 
 // Handle imports one chunk and enqueues the next.
@@ -70,6 +81,9 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 	var p Payload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return fmt.Errorf("import %s: payload: %w", j.ID, err)
+	}
+	if p.Prepare {
+		return r.prepare(ctx, j, p)
 	}
 	meta, err := r.Store.Import(ctx, j.TenantID, p.ImportID)
 	if err != nil {

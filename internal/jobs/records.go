@@ -19,6 +19,9 @@ const (
 	StatusQueued  Status = "queued"
 	StatusRunning Status = "running"
 	StatusDone    Status = "done"
+	// StatusFailed: the job could not run at all (an uploaded import file
+	// that cannot be parsed); Errors say why.
+	StatusFailed Status = "failed"
 )
 
 // ItemError says why one item (a lead id or an import row) failed.
@@ -65,6 +68,9 @@ type Progress struct {
 	ResultKey    string
 	State        string         // replaces Record.State when not empty
 	Counts       map[string]int // added to Record.Counts (keys created with the job)
+
+	// Abort ends the job as failed (Errors say why) instead of done.
+	Abort bool
 }
 
 // ErrChunkDone says a chunk was already recorded (a redelivered message).
