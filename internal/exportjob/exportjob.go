@@ -504,7 +504,7 @@ func (r *Runner) advance(ctx context.Context, j queue.Job, prog jobs.Progress, s
 // under field, and what the export wrote so far is removed.
 func (r *Runner) fail(ctx context.Context, j queue.Job, p Payload, st State, field, reason string) error {
 	ctx = context.WithoutCancel(ctx)
-	err := r.Jobs.AdvanceJob(ctx, j.TenantID, j.ID, jobs.Progress{Chunk: p.Chunk, Failed: 1, Finished: true,
+	err := r.Jobs.AdvanceJob(ctx, j.TenantID, j.ID, jobs.Progress{Chunk: p.Chunk, Failed: 1, Finished: true, Abort: true,
 		Errors: []jobs.ItemError{{ID: field, Reason: reason}}})
 	if err != nil && !errors.Is(err, jobs.ErrChunkDone) {
 		return err

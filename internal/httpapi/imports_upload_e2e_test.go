@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -468,5 +469,58 @@ func TestPrepareTwentyMegabyteUpload(t *testing.T) {
 	}
 	if next := h.take(); len(next) != 1 || !strings.Contains(string(next[0].Payload), `"chunk":0`) || strings.Contains(string(next[0].Payload), "prepare") {
 		t.Errorf("after prepare: %v", next)
+	}
+}
+
+// losing is a starter whose first send of chunk lose fails (a lost send).
+type losing struct {
+	held
+	lose int
+	lost bool
+}
+
+func (l *losing) Start(ctx context.Context, j queue.Job) error {
+	var p importjob.Payload
+	_ = json.Unmarshal(j.Payload, &p)
+	if p.Chunk == l.lose && !p.Prepare && !l.lost {
+		l.lost = true
+		return errors.New("send lost")
+	}
+	return l.held.Start(ctx, j)
+}
+
+// A chunk whose send of the next chunk failed is redelivered by SQS; the
+// redelivery finds its own chunk recorded and sends the next one again,
+// so the import does not stall. A plain duplicate sends nothing.
+func TestImportChainSurvivesALostSend(t *testing.T) {
+	s := newStack(t)
+	l := &losing{lose: 1}
+	e := s.enableUploads(l, 0)
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("email,nome\n")
+	for i := range 450 {
+		fmt.Fprintf(&b, "p%d@example.com,Pessoa %d\n", i, i)
+	}
+	upID := e.send([]byte(b.String()))
+	id := s.expect(s.call("POST", "/v1/imports", s.admin, map[string]any{"upload_id": upID}), http.StatusAccepted).json(t)["id"].(string)
+	must(t, e.runner.Handle(ctx, l.take()[0])) // prepare → chunk 0
+	chunk0 := l.take()[0]
+	if err := e.runner.Handle(ctx, chunk0); err == nil {
+		t.Fatal("chunk 0 did not report the lost send of chunk 1")
+	}
+	// A plain duplicate (first receive) sends nothing.
+	must(t, e.runner.Handle(queue.WithReceiveCount(ctx, "1"), chunk0))
+	if n := len(l.take()); n != 0 {
+		t.Fatalf("a duplicate queued %d jobs", n)
+	}
+	// SQS's redelivery after the failure sends chunk 1.
+	must(t, e.runner.Handle(queue.WithReceiveCount(ctx, "2"), chunk0))
+	for pending := l.take(); len(pending) > 0; pending = append(pending[1:], l.take()...) {
+		must(t, e.runner.Handle(ctx, pending[0]))
+	}
+	got := s.expect(s.call("GET", "/v1/imports/"+id, s.admin, nil), http.StatusOK).json(t)
+	if got["status"] != "done" || counts(got) != "created=450 updated=0 skipped=0 error=0" {
+		t.Fatalf("import %v %s", got["status"], counts(got))
 	}
 }

@@ -116,10 +116,16 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 		prog.Result = "/v1/imports/" + p.ImportID + "/report.csv"
 	}
 	if err := r.Store.AdvanceJob(ctx, j.TenantID, j.ID, prog); err != nil {
-		if errors.Is(err, jobs.ErrChunkDone) {
+		// Already recorded: a plain duplicate stops here, so duplicates do
+		// not multiply down the chain. SQS's redelivery after a failure
+		// goes on, because the failure may have been the lost send of the
+		// next chunk, which nothing else would send.
+		if !errors.Is(err, jobs.ErrChunkDone) {
+			return err
+		}
+		if queue.ReceiveCount(ctx) < 2 {
 			return nil
 		}
-		return err
 	}
 	if prog.Finished {
 		return nil
