@@ -68,48 +68,19 @@ func (st *Store) DuePurges(ctx context.Context, now, resendBefore time.Time, lim
 	if limit <= 0 {
 		return nil, nil
 	}
-	perShard := (limit + dueShards - 1) / dueShards
 	var out []lead.DuePurge
-	for shard := range dueShards {
-		in := &dynamodb.QueryInput{
-			TableName:              st.table,
-			IndexName:              aws.String(IndexGSI2),
-			KeyConditionExpression: aws.String("#pk = :pk AND #sk < :until"),
-			FilterExpression:       aws.String("attribute_not_exists(sent_at) OR sent_at < :resend"),
-			ExpressionAttributeNames: map[string]string{
-				"#pk": AttrGSI2PK, "#sk": AttrGSI2SK,
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":     s(purgeGSI2PK(shard)),
-				":until":  s(now.UTC().Add(time.Nanosecond).Format(dueLayout)),
-				":resend": s(resendBefore.UTC().Format(dueLayout)),
-			},
-			Limit: aws.Int32(int32(perShard)),
+	err := st.dueItems(ctx, purgeGSI2PK, now, resendBefore, (limit+dueShards-1)/dueShards, func(it map[string]types.AttributeValue) error {
+		at, err := time.Parse(dueLayout, str(it, "purge_at"))
+		if err != nil {
+			return fmt.Errorf("%s: purge_at: %w", str(it, "lead_id"), err)
 		}
-		got := 0
-		for got < perShard && len(out) < limit {
-			res, err := st.db.Query(ctx, in)
-			if err != nil {
-				return out, fmt.Errorf("due purges: shard %d: %w", shard, err)
-			}
-			for _, it := range res.Items {
-				if got == perShard || len(out) == limit {
-					break
-				}
-				at, err := time.Parse(dueLayout, str(it, "purge_at"))
-				if err != nil {
-					return out, fmt.Errorf("due purges: %s: purge_at: %w", str(it, "lead_id"), err)
-				}
-				out = append(out, lead.DuePurge{TenantID: str(it, "tenant_id"), LeadID: str(it, "lead_id"), At: at})
-				got++
-			}
-			if len(res.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = res.LastEvaluatedKey
-		}
+		out = append(out, lead.DuePurge{TenantID: str(it, "tenant_id"), LeadID: str(it, "lead_id"), At: at})
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("due purges: %w", err)
 	}
-	return out, nil
+	return out[:min(len(out), limit)], nil
 }
 
 // MarkPurgeSent records that p's job was sent at, so sweeps skip it until

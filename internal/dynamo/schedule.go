@@ -114,34 +114,55 @@ func nInt(v int64) types.AttributeValue { return n(v) }
 // the index is eventually consistent, which the sweeper's repetition covers.
 func (st *Store) DueChanges(ctx context.Context, until, resendBefore time.Time) ([]lead.DueChange, error) {
 	var out []lead.DueChange
+	err := st.dueItems(ctx, dueGSI2PK, until, resendBefore, 0, func(it map[string]types.AttributeValue) error {
+		var c lead.ScheduledChange
+		if err := unmarshal(it, &c); err != nil {
+			return err
+		}
+		out = append(out, lead.DueChange{TenantID: str(it, "tenant_id"), LeadID: str(it, "lead_id"), ChangeID: c.ID, At: c.At})
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("due changes: %w", err)
+	}
+	return out, nil
+}
+
+// dueItems reads the GSI2 shards named by shardPK (scheduled changes or
+// purges) for items due by until that were never sent, or were sent before
+// resendBefore, oldest first, at most perShard from each shard (0: all).
+func (st *Store) dueItems(ctx context.Context, shardPK func(int) string, until, resendBefore time.Time, perShard int,
+	yield func(map[string]types.AttributeValue) error) error {
 	for shard := range dueShards {
 		in := &dynamodb.QueryInput{
-			TableName:              st.table,
-			IndexName:              aws.String(IndexGSI2),
-			KeyConditionExpression: aws.String("#pk = :pk AND #sk < :until"),
-			FilterExpression:       aws.String("attribute_not_exists(sent_at) OR sent_at < :resend"),
-			ExpressionAttributeNames: map[string]string{
-				"#pk": AttrGSI2PK, "#sk": AttrGSI2SK,
-			},
+			TableName:                st.table,
+			IndexName:                aws.String(IndexGSI2),
+			KeyConditionExpression:   aws.String("#pk = :pk AND #sk < :until"),
+			FilterExpression:         aws.String("attribute_not_exists(sent_at) OR sent_at < :resend"),
+			ExpressionAttributeNames: map[string]string{"#pk": AttrGSI2PK, "#sk": AttrGSI2SK},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":     s(dueGSI2PK(shard)),
+				":pk":     s(shardPK(shard)),
 				":until":  s(until.UTC().Add(time.Nanosecond).Format(dueLayout)),
 				":resend": s(resendBefore.UTC().Format(dueLayout)),
 			},
 		}
-		for {
+		if perShard > 0 {
+			in.Limit = aws.Int32(int32(perShard))
+		}
+		got := 0
+		for perShard == 0 || got < perShard {
 			res, err := st.db.Query(ctx, in)
 			if err != nil {
-				return out, fmt.Errorf("due changes: shard %d: %w", shard, err)
+				return fmt.Errorf("shard %d: %w", shard, err)
 			}
 			for _, it := range res.Items {
-				var c lead.ScheduledChange
-				if err := unmarshal(it, &c); err != nil {
-					return out, fmt.Errorf("due changes: %w", err)
+				if perShard > 0 && got == perShard {
+					break
 				}
-				out = append(out, lead.DueChange{
-					TenantID: str(it, "tenant_id"), LeadID: str(it, "lead_id"), ChangeID: c.ID, At: c.At,
-				})
+				if err := yield(it); err != nil {
+					return err
+				}
+				got++
 			}
 			if len(res.LastEvaluatedKey) == 0 {
 				break
@@ -149,7 +170,7 @@ func (st *Store) DueChanges(ctx context.Context, until, resendBefore time.Time) 
 			in.ExclusiveStartKey = res.LastEvaluatedKey
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // MarkSent records that d's message was sent at, so the next sweeps skip
