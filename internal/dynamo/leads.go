@@ -140,7 +140,13 @@ func page[T any](ctx context.Context, st *Store, tenantID, leadID, prefix, curso
 		limit = defaultPageSize
 	}
 	limit = min(limit, maxPageSize)
-	if badID(leadID) {
+	// The lead record decides, not the page: a soft-deleted lead (or one
+	// whose purge is under way) has no notes, history or conversation.
+	l, err := st.getLead(ctx, tenantID, leadID)
+	if err != nil {
+		return lead.Page[T]{}, err
+	}
+	if l.DeletedAt != nil && !lead.DeletedAllowed(ctx) {
 		return lead.Page[T]{}, lead.ErrNotFound
 	}
 	pk := leadPK(tenantID, leadID)
@@ -170,11 +176,6 @@ func page[T any](ctx context.Context, st *Store, tenantID, leadID, prefix, curso
 			break
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-	if len(items) == 0 {
-		if _, err := st.getLead(ctx, tenantID, leadID); err != nil {
-			return lead.Page[T]{}, err
-		}
 	}
 	return pageOf[T](items, limit)
 }

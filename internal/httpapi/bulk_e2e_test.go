@@ -87,6 +87,9 @@ func TestBulkActionsOnIdsAndFilters(t *testing.T) {
 	}
 	s.expect(s.call("GET", "/v1/leads/"+f.ids["pedro"], s.admin, nil), http.StatusNotFound)
 	s.expect(s.call("PATCH", "/v1/leads/"+f.ids["pedro"], s.admin, map[string]any{"rating": 1}), http.StatusNotFound)
+	for _, sub := range []string{"notes", "history", "conversation"} {
+		s.expect(s.call("GET", "/v1/leads/"+f.ids["pedro"]+"/"+sub, s.admin, nil), http.StatusNotFound)
+	}
 	s.expect(s.call("POST", "/v1/leads/"+f.ids["pedro"]+"/restore", s.agent, nil), http.StatusForbidden)
 	s.expect(s.call("POST", "/v1/leads/"+f.ids["pedro"]+"/restore", s.admin, nil), http.StatusOK)
 	if got := f.list("group=" + f.g1 + "&owner=usr_admin"); !slices.Equal(got, []string{"maria"}) {
