@@ -80,8 +80,7 @@ $(TESTENV):
 
 .PHONY: bench-list
 bench-list: $(TESTENV) ## list benchmark: items read per item returned and page latency at 10k and 100k leads (slow: seeds 100k)
-	$(TESTENV) -- $(GO) test -run XXX -bench BenchmarkListFilters -benchtime 20x -timeout 60m ./internal/dynamo/
-	LEADFLOW_BENCH_LEADS=100000 $(TESTENV) -- $(GO) test -run XXX -bench BenchmarkListFilters -benchtime 20x -timeout 60m ./internal/dynamo/
+	LEADFLOW_BENCH_LEADS=10000,100000 $(TESTENV) -- $(GO) test -run XXX -bench BenchmarkListFilters -benchtime 100x -timeout 60m ./internal/dynamo/
 
 .PHONY: bench-import
 bench-import: $(TESTENV) ## 50,000-row CSV import through the real queue and worker (slow on DynamoDB Local; make test runs 2,000 rows)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,22 +16,40 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
-// BenchmarkListFilters seeds LEADFLOW_BENCH_LEADS leads (default 10000)
-// and reads the first list page (20) for each filter, reporting items read
-// per item returned and the page latency. Run with `make bench-list`; it is
-// not part of `make test` (benchmarks only run with -bench).
+// BenchmarkListFilters seeds the table up to each size in
+// LEADFLOW_BENCH_LEADS (comma-separated, default 10000) in turn, and at
+// each size reads the first list page (20) of every filter, reporting
+// items read per item returned and the page latency next to the latency of
+// the same first Query on the raw client. Sizes grow one table in one
+// emulator process, so 10k and 100k are compared on the same run. Run with
+// `make bench-list`; it is not part of `make test`.
 func BenchmarkListFilters(b *testing.B) {
-	n := 10000
-	if v, err := strconv.Atoi(os.Getenv("LEADFLOW_BENCH_LEADS")); err == nil && v > 0 {
-		n = v
+	sizes := []int{10000}
+	if v := os.Getenv("LEADFLOW_BENCH_LEADS"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 || (len(sizes) > 0 && n <= sizes[len(sizes)-1]) {
+				b.Fatalf("LEADFLOW_BENCH_LEADS=%q: want growing sizes like 10000,100000", v)
+			}
+			sizes = append(sizes, n)
+		}
 	}
 	e := newEnv(b)
 	tenant := e.site.TenantID
-	ctx := context.Background()
-	start := time.Now()
-	seedLeads(b, e, tenant, n)
-	b.Logf("seeded %d leads in %v", n, time.Since(start).Round(time.Second))
+	seeded := 0
+	for _, n := range sizes {
+		start := time.Now()
+		seedLeads(b, e, tenant, seeded, n)
+		b.Logf("seeded %d more leads (%d in all) in %v", n-seeded, n, time.Since(start).Round(time.Second))
+		seeded = n
+		b.Run(fmt.Sprintf("leads=%d", n), func(b *testing.B) { benchFilters(b, e, tenant) })
+	}
+}
 
+// benchFilters reads the first page of every filter.
+func benchFilters(b *testing.B, e *env, tenant string) {
+	ctx := context.Background()
 	filters := []struct {
 		name string
 		q    lead.Query
@@ -95,14 +114,15 @@ func p50ms(d []time.Duration) float64 {
 var firstNames = []string{"Ana", "Maria", "João", "José", "Pedro", "Paula", "Lucas", "Mariana", "Carla", "Rafael", "Bruno", "Juliana", "Fernanda", "Tiago", "Gabriel", "Beatriz"}
 var lastNames = []string{"Silva", "Souza", "Oliveira", "Santos", "Lima", "Pereira", "Costa", "Rodrigues", "Almeida", "Nascimento", "Araújo", "Ribeiro"}
 
-// seedLeads writes n synthetic leads over the last 30 days, 8 writers in
+// seedLeads writes synthetic leads from..to-1 over the last 30 days, 8 writers in
 // parallel. Distribution: 4 states, 10 owners + 20% unassigned, 50
 // campaigns, 5% tagged vip, half classified, ratings 0–5.
-func seedLeads(b *testing.B, e *env, tenant string, n int) {
+func seedLeads(b *testing.B, e *env, tenant string, from, to int) {
 	now := time.Now().UTC()
-	r := rand.New(rand.NewPCG(1, 2))
-	leads := make([]lead.Lead, n)
-	for i := range leads {
+	r := rand.New(rand.NewPCG(uint64(from), 2))
+	leads := make([]lead.Lead, to-from)
+	for k := range leads {
+		i := from + k
 		created := now.Add(-time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
 		l := lead.Lead{
 			ID: lead.NewID(lead.PrefixLead, created), TenantID: tenant, ContactID: fmt.Sprintf("ct_%d", i),
@@ -124,10 +144,11 @@ func seedLeads(b *testing.B, e *env, tenant string, n int) {
 		if r.IntN(2) == 0 {
 			l.Classification = lead.Classifications[r.IntN(4)]
 		}
-		leads[i] = l
+		leads[k] = l
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
+	n := len(leads)
 	per := (n + 7) / 8
 	for w := range 8 {
 		lo, hi := min(w*per, n), min((w+1)*per, n)
