@@ -26,6 +26,16 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 	now := st.now().UTC()
 	tenant := site.TenantID
 	l, created := lead.New(tenant, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now), c, now)
+	var then []lead.Event
+	if c.Then != nil {
+		var err error
+		if then, err = c.Then(&l); err != nil {
+			return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+		}
+		if l.OwnerID != "" || l.ScheduledChange != nil {
+			return lead.CaptureResult{}, errors.New("capture: Then may not set an owner or a scheduled change")
+		}
+	}
 	keys := c.Keys()
 	rl := st.rateLimit(site, c.Touch.IP, now)
 
@@ -54,6 +64,11 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 		items = append(items, rl)
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
+	evs, err := st.eventItems(tenant, l.ID, then, now)
+	if err != nil {
+		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+	}
+	items = append(items, evs...)
 	items = append(items, st.counterItems(tenant, nil, &l)...)
 	ix, err := st.indexWrites(nil, l)
 	if err != nil {

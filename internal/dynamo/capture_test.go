@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/lead"
 )
@@ -282,5 +283,48 @@ func TestCaptureRepeatOverTransactionLimit(t *testing.T) {
 	h, err := e.store.History(context.Background(), e.site.TenantID, r.LeadID, "", 100)
 	if err != nil || len(h.Items) != 52 { // created, captured, 50 attribute changes
 		t.Fatalf("history = %d entries, %v", len(h.Items), err)
+	}
+}
+
+// Then changes a new lead inside the capture's transaction: the lead, its
+// history and its list indexes come out of one write, in order. A repeat
+// capture does not write its change.
+func TestCaptureThenChangesTheNewLeadInItsTransaction(t *testing.T) {
+	e := newEnv(t)
+	acct := account.Account{ID: e.site.TenantID}
+	actor := lead.Actor{Type: lead.ActorUser, ID: "usr_importer"}
+	rating, state := 4, lead.StateInProgress
+	c := capture("then@example.com")
+	c.Then = func(l *lead.Lead) ([]lead.Event, error) {
+		return l.Apply(lead.Patch{Rating: &rating, State: &state, AddTags: []string{"Lote 7"}}, actor, acct, l.CreatedAt)
+	}
+	res := mustCapture(t, e, c)
+	d := mustDetail(t, e, e.site.TenantID, res.LeadID)
+	if d.Lead.Rating != 4 || d.Lead.State != lead.StateInProgress || !slices.Equal(d.Lead.Tags, []string{"lote 7"}) || d.Lead.Version != 1 {
+		t.Fatalf("lead = %+v", d.Lead)
+	}
+	hist := d.History.Items // newest first
+	if len(hist) < 2 || hist[len(hist)-1].Action != lead.ActionCreated || hist[0].Actor != actor {
+		t.Fatalf("history = %v", actions(hist))
+	}
+	page, err := e.store.List(context.Background(), e.site.TenantID, lead.Query{Filter: lead.Filter{Tag: "lote 7", State: lead.StateInProgress}}, "", 20)
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != res.LeadID {
+		t.Fatalf("list by tag = %+v, %v", page.Items, err)
+	}
+	// A repeat capture of the same person finds the lead: Then's change
+	// is not written.
+	one := 1
+	c.Then = func(l *lead.Lead) ([]lead.Event, error) {
+		return l.Apply(lead.Patch{Rating: &one}, actor, acct, l.CreatedAt)
+	}
+	again := mustCapture(t, e, c)
+	if d := mustDetail(t, e, e.site.TenantID, res.LeadID); again.Created || d.Lead.Rating != 4 {
+		t.Fatalf("repeat = %+v, rating %d", again, d.Lead.Rating)
+	}
+	// Then may not assign: that is assignment's path.
+	c2 := capture("owner@example.com")
+	c2.Then = func(l *lead.Lead) ([]lead.Event, error) { l.OwnerID = "usr_x"; return nil, nil }
+	if _, err := e.store.Capture(context.Background(), e.site, c2); err == nil {
+		t.Fatal("a Then that sets the owner was accepted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -132,6 +133,26 @@ func (st *Store) Notes(ctx context.Context, tenantID, leadID, cursor string, lim
 	return p, nil
 }
 
+// eventItems puts history entries in a lead's partition (ids and times
+// filled in when the change left them empty).
+func (st *Store) eventItems(tenantID, leadID string, events []lead.Event, now time.Time) ([]types.TransactWriteItem, error) {
+	var out []types.TransactWriteItem
+	for _, ev := range events {
+		if ev.ID == "" {
+			ev.ID = lead.NewID(lead.PrefixEvent, now)
+		}
+		if ev.At.IsZero() {
+			ev.At = now
+		}
+		it, err := item(ev, leadPK(tenantID, leadID), skEvent+ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
+	}
+	return out, nil
+}
+
 // page queries one page of the items with sort-key prefix in a lead's
 // partition. It asks for one item more than limit to know whether a next
 // page exists, so a cursor never leads to an empty page.
@@ -219,19 +240,11 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(orig.Version)},
 		}}}
-		for _, ev := range events {
-			if ev.ID == "" {
-				ev.ID = lead.NewID(lead.PrefixEvent, now)
-			}
-			if ev.At.IsZero() {
-				ev.At = now
-			}
-			it, err := item(ev, leadPK(tenantID, leadID), skEvent+ev.ID)
-			if err != nil {
-				return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
-			}
-			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
+		evs, err := st.eventItems(tenantID, leadID, events, now)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
 		}
+		items = append(items, evs...)
 		ix, err := st.indexWrites(&orig, l)
 		if err != nil {
 			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)

@@ -248,6 +248,13 @@ func (r *Runner) row(ctx context.Context, rc *rowContext, row importer.Row) impo
 		return fail("error: " + err.Error())
 	}
 	if existing == "" {
+		if !patch.Empty() {
+			// The row's pipeline fields go into the capture's own
+			// transaction, timed with it so history reads in order.
+			c.Then = func(l *lead.Lead) ([]lead.Event, error) {
+				return l.Apply(patch, rc.actor, rc.acct, l.CreatedAt)
+			}
+		}
 		cr, err := r.Captures.Capture(ctx, rc.site, c)
 		if err != nil {
 			return fail(rc.reason(err))
@@ -257,13 +264,6 @@ func (r *Runner) row(ctx context.Context, rc *rowContext, row importer.Row) impo
 			existing, how = cr.LeadID, "identity key"
 		} else {
 			res.Status = importer.StatusCreated
-			if !patch.Empty() {
-				if _, err := r.Store.Update(ctx, rc.tenant, cr.LeadID, 0, func(l *lead.Lead) ([]lead.Event, error) {
-					return l.Apply(patch, rc.actor, rc.acct, rc.now)
-				}); err != nil {
-					res.Reason = "created; " + rc.reason(err)
-				}
-			}
 			return res
 		}
 	}

@@ -240,6 +240,15 @@ type Capture struct {
 	// platforms redeliver the same lead, and a redelivery is not a new
 	// interaction.
 	ReplayNoop bool
+	// Then, when set, changes a lead this capture creates before it is
+	// written, in the same transaction, and returns the change's history
+	// entries: an import row's tags, groups, state and rating cost no
+	// second write. It runs on the lead the capture would create; when
+	// the capture finds an existing lead instead, its change is dropped
+	// (so it must only change the lead it is given). It may not set an
+	// owner or a scheduled change (assignment and scheduling have their
+	// own paths).
+	Then func(*Lead) ([]Event, error) `json:"-"`
 }
 
 // IdentityKey locates a person across captures: an e-mail, a phone
