@@ -114,7 +114,6 @@ func run(n int, out string) error {
 	if err := lateness(*schedN); err != nil {
 		return err
 	}
-	listCost()
 	if out != "" {
 		return writeMarkdown(out)
 	}
@@ -735,12 +734,4 @@ func lateness(n int) error {
 	emit(Result{Name: "scheduled_change_lateness_p50", Value: e2e[1], Unit: "ms", Target: "<= 2000", Note: note("p50", raw[1])})
 	emit(Result{Name: "scheduled_change_lateness_p99", Value: e2e[3], Unit: "ms", Target: "<= 2000", Note: note("p99", raw[3])})
 	return nil
-}
-
-// listCost reports the list figure of `make bench-list`, which seeds
-// 100,000 leads (~12 min) and so is not rerun here: items read per item
-// returned by a first page of every indexed filter, 100k over 10k.
-func listCost() {
-	emit(Result{Name: "list_page_cost_10k_vs_100k", Value: 1.0, Unit: "ratio", Target: "<= 1.2",
-		Note: "not rerun here: `make bench-list` (seeds 100k leads, ~12 min), see the list section above — every indexed filter reads 1.05 items per item returned at 10k and at 100k (page latency 100k/10k 0.36–1.16)"})
 }
