@@ -336,12 +336,7 @@ func TestPrepareStepRedelivered(t *testing.T) {
 	h := &held{}
 	e := s.enableUploads(h, 0)
 	ctx := context.Background()
-	var b strings.Builder
-	b.WriteString("email,nome\n")
-	for i := range 450 {
-		fmt.Fprintf(&b, "p%d@example.com,Pessoa %d\n", i, i)
-	}
-	upID := e.send([]byte(b.String()))
+	upID := e.send(peopleCSV(450))
 	imp := s.expect(s.call("POST", "/v1/imports", s.admin, map[string]any{"upload_id": upID}), http.StatusAccepted).json(t)
 	id := imp["id"].(string)
 	// Before the worker: the import is readable, queued, with no rows yet.
@@ -497,12 +492,7 @@ func TestImportChainSurvivesALostSend(t *testing.T) {
 	l := &losing{lose: 1}
 	e := s.enableUploads(l, 0)
 	ctx := context.Background()
-	var b strings.Builder
-	b.WriteString("email,nome\n")
-	for i := range 450 {
-		fmt.Fprintf(&b, "p%d@example.com,Pessoa %d\n", i, i)
-	}
-	upID := e.send([]byte(b.String()))
+	upID := e.send(peopleCSV(450))
 	id := s.expect(s.call("POST", "/v1/imports", s.admin, map[string]any{"upload_id": upID}), http.StatusAccepted).json(t)["id"].(string)
 	must(t, e.runner.Handle(ctx, l.take()[0])) // prepare → chunk 0
 	chunk0 := l.take()[0]
@@ -523,4 +513,14 @@ func TestImportChainSurvivesALostSend(t *testing.T) {
 	if got["status"] != "done" || counts(got) != "created=450 updated=0 skipped=0 error=0" {
 		t.Fatalf("import %v %s", got["status"], counts(got))
 	}
+}
+
+// peopleCSV is a file of n new people, one per row.
+func peopleCSV(n int) []byte {
+	var b strings.Builder
+	b.WriteString("email,nome\n")
+	for i := range n {
+		fmt.Fprintf(&b, "p%d@example.com,Pessoa %d\n", i, i)
+	}
+	return []byte(b.String())
 }
