@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/xuri/excelize/v2"
 
+	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/export"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
@@ -136,7 +137,7 @@ func newFixture(t *testing.T, leads exportjob.Leads) *fixture {
 	t.Helper()
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("exp"))
-	must(t, exportjob.CreateBucket(context.Background(), client, bucket))
+	must(t, s3bucket.Create(context.Background(), client, bucket))
 	f := &fixture{t: t, store: testenv.Store(t), s3: client, bucket: bucket, tenant: testenv.UniqueName("t"), pump: &pump{}}
 	f.runner = &exportjob.Runner{Leads: leads, Jobs: f.store, Files: exportjob.NewS3Files(client, bucket), Starter: f.pump, TempDir: t.TempDir()}
 	return f

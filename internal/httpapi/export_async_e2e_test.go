@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
@@ -28,7 +29,7 @@ func (s *stack) enableExports() (*s3.Client, string, *exportjob.Runner) {
 	s.t.Helper()
 	client := testenv.S3(s.t)
 	bucket := strings.ToLower(testenv.UniqueName("exports"))
-	must(s.t, exportjob.CreateBucket(context.Background(), client, bucket))
+	must(s.t, s3bucket.Create(context.Background(), client, bucket))
 	files := exportjob.NewS3Files(client, bucket)
 	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, Starter: s.inline, TempDir: s.t.TempDir()}
 	s.inline.Handlers[exportjob.JobType] = runner.Handle

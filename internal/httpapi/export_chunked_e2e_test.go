@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/xuri/excelize/v2"
 
+	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
@@ -54,7 +55,7 @@ func newExportStack(t *testing.T, tune func(*exportjob.Runner)) *exportStack {
 	q := queue.New(sqsClient, url)
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("exports"))
-	must(t, exportjob.CreateBucket(ctx, client, bucket))
+	must(t, s3bucket.Create(ctx, client, bucket))
 	files := exportjob.NewS3Files(client, bucket)
 	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, Starter: jobs.QueueStarter{Queue: q}, TempDir: t.TempDir()}
 	tune(runner)

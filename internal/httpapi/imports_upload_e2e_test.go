@@ -26,7 +26,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/leadflow/leadflow/internal/auth"
-	"github.com/leadflow/leadflow/internal/exportjob"
+	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/importer"
 	"github.com/leadflow/leadflow/internal/importjob"
@@ -77,7 +77,7 @@ func (s *stack) enableUploads(starter jobs.Starter, max int64) *uploadEnv {
 	s.t.Helper()
 	client := testenv.S3(s.t)
 	bucket := strings.ToLower(testenv.UniqueName("uploads"))
-	must(s.t, exportjob.CreateBucket(context.Background(), client, bucket))
+	must(s.t, s3bucket.Create(context.Background(), client, bucket))
 	u := upload.NewS3(client, bucket)
 	if starter == nil {
 		starter = s.inline

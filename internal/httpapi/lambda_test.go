@@ -18,7 +18,7 @@ import (
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
-	"github.com/leadflow/leadflow/internal/exportjob"
+	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	jobsrec "github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
@@ -67,7 +67,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
 	bucket := strings.ToLower(testenv.UniqueName("uploads"))
-	must(t, exportjob.CreateBucket(ctx, testenv.S3(t), bucket))
+	must(t, s3bucket.Create(ctx, testenv.S3(t), bucket))
 	deps.ImportUploads = upload.NewS3(testenv.S3(t), bucket)
 	// The CaptureFunction gets only what app.CaptureDeps gives it.
 	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store}}

@@ -33,7 +33,7 @@ import (
 
 // Uploads reads uploaded files; *upload.S3 is one.
 type Uploads interface {
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
 // chunksPerWrite is how many chunks (≤ 300 KB each) one batch write stores.
@@ -87,7 +87,7 @@ func (r *Runner) store(ctx context.Context, tenant string, meta *importer.Meta) 
 	}
 	key := upload.Key(tenant, meta.Upload)
 	open := func() (io.ReadCloser, error) {
-		rc, err := r.Uploads.Open(ctx, key)
+		rc, err := r.Uploads.Get(ctx, key)
 		if errors.Is(err, upload.ErrNotFound) {
 			return nil, &fileError{"upload_id", "not_found: the uploaded file is gone (uploads are kept for a day)"}
 		}

@@ -12,16 +12,12 @@ package upload
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
+	"github.com/leadflow/leadflow/internal/bucket"
 )
 
 // Limits of an uploaded file.
@@ -38,7 +34,7 @@ const (
 )
 
 // ErrNotFound says no file was uploaded under a key.
-var ErrNotFound = errors.New("no file uploaded")
+var ErrNotFound = bucket.ErrNotFound
 
 var idRE = regexp.MustCompile(`^upl_[0-9a-z]{26}$`)
 
@@ -52,56 +48,24 @@ func Key(tenantID, uploadID string) string {
 	return "imports/" + tenantID + "/" + uploadID + ".csv"
 }
 
-// S3 keeps uploads in a bucket.
+// S3 keeps uploads in a bucket; Size and Get (ErrNotFound when no file
+// was uploaded) come from bucket.Bucket.
 type S3 struct {
-	Client    *s3.Client
-	Presigner *s3.PresignClient
-	Bucket    string
+	bucket.Bucket
 }
 
-// NewS3 uses client for bucket.
-func NewS3(client *s3.Client, bucket string) *S3 {
-	return &S3{Client: client, Presigner: s3.NewPresignClient(client), Bucket: bucket}
+// NewS3 uses client for the bucket called name.
+func NewS3(client *s3.Client, name string) *S3 {
+	return &S3{Bucket: bucket.New(client, name)}
 }
 
 // PresignPut returns a URL that accepts one PUT of key with Content-Type
 // ContentType until ttl passes.
 func (u *S3) PresignPut(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	req, err := u.Presigner.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(key),
+	req, err := u.Presigner.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(u.Name), Key: aws.String(key),
 		ContentType: aws.String(ContentType)}, s3.WithPresignExpires(ttl))
 	if err != nil {
-		return "", fmt.Errorf("presign put s3://%s/%s: %w", u.Bucket, key, err)
+		return "", u.Wrap("presign put", key, err)
 	}
 	return req.URL, nil
-}
-
-// Size returns the size of the file at key (ErrNotFound when none).
-func (u *S3) Size(ctx context.Context, key string) (int64, error) {
-	out, err := u.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(key)})
-	if err != nil {
-		return 0, u.wrap("head", key, err)
-	}
-	return aws.ToInt64(out.ContentLength), nil
-}
-
-// Open reads the file at key (ErrNotFound when none).
-func (u *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	out, err := u.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(u.Bucket), Key: aws.String(key)})
-	if err != nil {
-		return nil, u.wrap("get", key, err)
-	}
-	return out.Body, nil
-}
-
-// wrap names the object and turns S3's "no such key" into ErrNotFound.
-// (S3 answers 403 rather than 404 for a missing key to a caller without
-// s3:ListBucket; the template grants it so a missing file is a 404.)
-func (u *S3) wrap(op, key string, err error) error {
-	var nsk *types.NoSuchKey
-	var nf *types.NotFound
-	var api smithy.APIError
-	if errors.As(err, &nsk) || errors.As(err, &nf) || (errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchKey")) {
-		err = fmt.Errorf("%w: %w", ErrNotFound, err)
-	}
-	return fmt.Errorf("%s s3://%s/%s: %w", op, u.Bucket, key, err)
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadflow/leadflow/internal/exportjob"
+	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/testenv"
 	"github.com/leadflow/leadflow/internal/upload"
@@ -24,7 +24,7 @@ func TestPresignedPutThenReadBack(t *testing.T) {
 	ctx := context.Background()
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("uploads"))
-	if err := exportjob.CreateBucket(ctx, client, bucket); err != nil {
+	if err := s3bucket.Create(ctx, client, bucket); err != nil {
 		t.Fatal(err)
 	}
 	u := upload.NewS3(client, bucket)
@@ -36,7 +36,7 @@ func TestPresignedPutThenReadBack(t *testing.T) {
 	if _, err := u.Size(ctx, key); !errors.Is(err, upload.ErrNotFound) {
 		t.Fatalf("Size before the upload: %v", err)
 	}
-	if _, err := u.Open(ctx, key); !errors.Is(err, upload.ErrNotFound) {
+	if _, err := u.Get(ctx, key); !errors.Is(err, upload.ErrNotFound) {
 		t.Fatalf("Open before the upload: %v", err)
 	}
 	raw, err := u.PresignPut(ctx, key, upload.URLTTL)
@@ -69,7 +69,7 @@ func TestPresignedPutThenReadBack(t *testing.T) {
 	if n, err := u.Size(ctx, key); err != nil || n != int64(len(body)) {
 		t.Errorf("Size = %d, %v; want %d", n, err, len(body))
 	}
-	rc, err := u.Open(ctx, key)
+	rc, err := u.Get(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
