@@ -211,7 +211,7 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 			// delivery recorded it, or if this is SQS's redelivery after a
 			// failure (the send may have been lost); a plain duplicate stops
 			// here, so duplicates do not multiply down the chain.
-			if !advanced && queue.ReceiveCount(ctx) < 2 {
+			if !advanced && !queue.Retried(ctx) {
 				return nil
 			}
 			p.Chunk++

@@ -123,7 +123,7 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 		if !errors.Is(err, jobs.ErrChunkDone) {
 			return err
 		}
-		if queue.ReceiveCount(ctx) < 2 {
+		if !queue.Retried(ctx) {
 			return nil
 		}
 	}

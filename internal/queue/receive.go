@@ -29,3 +29,9 @@ func ReceiveCount(ctx context.Context) int {
 // LastDelivery reports whether a failure now sends the message to the
 // dead-letter queue.
 func LastDelivery(ctx context.Context) bool { return ReceiveCount(ctx) >= MaxReceiveCount }
+
+// Retried reports whether SQS is delivering the message again after a
+// failed attempt (not a first delivery, and not an in-process run). A
+// chained job whose step is already recorded sends its next message again
+// only then: the failure may have been that send.
+func Retried(ctx context.Context) bool { return ReceiveCount(ctx) >= 2 }
