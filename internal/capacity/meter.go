@@ -34,6 +34,7 @@ type Meter struct {
 type opStats struct {
 	runs     int
 	wcu, rcu float64
+	tableWCU float64
 	keys     map[string]float64 // "target\x00key" -> units (WCU and RCU apart: see keyOf)
 	calls    int
 }
@@ -271,6 +272,9 @@ func (m *Meter) file(charges []Charge, isWrite bool) {
 		kind := "R"
 		if isWrite {
 			kind, st.wcu = "W", st.wcu+c.Units
+			if c.Target == TableTarget {
+				st.tableWCU += c.Units
+			}
 		} else {
 			st.rcu += c.Units
 		}
@@ -284,6 +288,7 @@ type Op struct {
 	Runs     int
 	Requests float64 // DynamoDB requests per run
 	WCU, RCU float64 // per run, all indexes included
+	TableWCU float64 // per run, the base table alone (what DynamoDB Local reports)
 	// Hottest is the partition-key value (table or index) that takes the
 	// most units per run, counting every run that touched it: a key shared
 	// by every run (a tenant-wide index partition) shows its full per-run
@@ -332,7 +337,7 @@ func (m *Meter) Report() []Op {
 			continue
 		}
 		n := float64(st.runs)
-		o := Op{Name: name, Runs: st.runs, Requests: float64(st.calls) / n, WCU: st.wcu / n, RCU: st.rcu / n}
+		o := Op{Name: name, Runs: st.runs, Requests: float64(st.calls) / n, WCU: st.wcu / n, RCU: st.rcu / n, TableWCU: st.tableWCU / n}
 		for k, u := range st.keys {
 			parts := splitKey(k)
 			kind, target, key := parts[0], parts[1], parts[2]

@@ -36,11 +36,12 @@ func TestMeterPricesRequestsOnTheEmulator(t *testing.T) {
 		dynamo.AttrGSI1PK: s("T#t#ALL"), dynamo.AttrGSI1SK: s("2026-11-30#1"),
 	}
 	meter.Start("put")
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+	put, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item, ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes})
+	if err != nil {
 		t.Fatal(err)
 	}
 	meter.Start("tx")
-	_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(table), Item: map[string]types.AttributeValue{"PK": s("T#t#LEAD#2"), "SK": s("META")}}},
 		{Update: &types.Update{TableName: aws.String(table), Key: map[string]types.AttributeValue{"PK": s("T#t#LEAD#1"), "SK": s("META")},
 			UpdateExpression: aws.String("SET #g = :g"), ExpressionAttributeNames: map[string]string{"#g": dynamo.AttrGSI1PK},
@@ -63,6 +64,10 @@ func TestMeterPricesRequestsOnTheEmulator(t *testing.T) {
 	// A ~1.6 KB item: 2 WCU on the table and 2 on GSI1 (projects ALL).
 	if o := ops["put"]; o.WCU != 4 || o.Requests != 1 {
 		t.Errorf("put: %+v, want 4 WCU in 1 request", o)
+	}
+	// On the base table the meter and the emulator agree.
+	if cc := put.ConsumedCapacity; cc == nil || cc.Table == nil || aws.ToFloat64(cc.Table.CapacityUnits) != ops["put"].TableWCU {
+		t.Errorf("put: table WCU %v, DynamoDB Local consumed %+v", ops["put"].TableWCU, cc)
 	}
 	// Transaction: the new tiny item 2; the 1.6 KB item 4 on the table and
 	// its GSI1 entry moved: 4 out of T#t#ALL, 4 into T#t#MOVED.
