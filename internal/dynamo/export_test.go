@@ -1,6 +1,8 @@
 package dynamo
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -15,3 +17,6 @@ func FirstListQuery(st *Store, tenantID string, q lead.Query, limit int) *dynamo
 	in.Limit = aws.Int32(int32(limit + 1))
 	return in
 }
+
+// AttrShardOf is a lead's attribution counter shard, for tests.
+func AttrShardOf(leadID string) string { return strconv.Itoa(attrShard(leadID)) }
