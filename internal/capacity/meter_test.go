@@ -33,7 +33,7 @@ func TestMeterPricesRequestsOnTheEmulator(t *testing.T) {
 	})
 	item := map[string]types.AttributeValue{
 		"PK": s("T#t#LEAD#1"), "SK": s("META"), "blob": s(strings.Repeat("x", 1500)),
-		dynamo.AttrGSI1PK: s("T#t#ALL"), dynamo.AttrGSI1SK: s("2026-11-30#1"),
+		dynamo.AttrGSI2PK: s("T#t#ALL"), dynamo.AttrGSI2SK: s("2026-11-30#1"),
 	}
 	meter.Start("put")
 	put, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item, ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes})
@@ -44,7 +44,7 @@ func TestMeterPricesRequestsOnTheEmulator(t *testing.T) {
 	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(table), Item: map[string]types.AttributeValue{"PK": s("T#t#LEAD#2"), "SK": s("META")}}},
 		{Update: &types.Update{TableName: aws.String(table), Key: map[string]types.AttributeValue{"PK": s("T#t#LEAD#1"), "SK": s("META")},
-			UpdateExpression: aws.String("SET #g = :g"), ExpressionAttributeNames: map[string]string{"#g": dynamo.AttrGSI1PK},
+			UpdateExpression: aws.String("SET #g = :g"), ExpressionAttributeNames: map[string]string{"#g": dynamo.AttrGSI2PK},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":g": s("T#t#MOVED")}}},
 	}})
 	if err != nil {
@@ -61,7 +61,7 @@ func TestMeterPricesRequestsOnTheEmulator(t *testing.T) {
 	for _, o := range meter.Report() {
 		ops[o.Name] = o
 	}
-	// A ~1.6 KB item: 2 WCU on the table and 2 on GSI1 (projects ALL).
+	// A ~1.6 KB item: 2 WCU on the table and 2 on GSI2 (projects ALL).
 	if o := ops["put"]; o.WCU != 4 || o.Requests != 1 {
 		t.Errorf("put: %+v, want 4 WCU in 1 request", o)
 	}
@@ -70,7 +70,7 @@ func TestMeterPricesRequestsOnTheEmulator(t *testing.T) {
 		t.Errorf("put: table WCU %v, DynamoDB Local consumed %+v", ops["put"].TableWCU, cc)
 	}
 	// Transaction: the new tiny item 2; the 1.6 KB item 4 on the table and
-	// its GSI1 entry moved: 4 out of T#t#ALL, 4 into T#t#MOVED.
+	// its GSI2 entry moved: 4 out of T#t#ALL, 4 into T#t#MOVED.
 	if o := ops["tx"]; o.WCU != 2+4+4+4 {
 		t.Errorf("tx: %v WCU, want 14", o.WCU)
 	}
