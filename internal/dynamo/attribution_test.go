@@ -288,3 +288,40 @@ func TestAttributionCountersUnderConcurrentCapturesOfOneCampaign(t *testing.T) {
 		t.Errorf("200 leads fell in %d counter shards, want them spread", len(shards))
 	}
 }
+
+// An agent's open-lead count is kept in shards by lead: 40 concurrent
+// assignments to one agent spread over several partitions and still add up.
+func TestOpenLeadCountsAreShardedAndAddUp(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, mustCapture(t, e, capture(fmt.Sprintf("load%d@example.com", i))).LeadID)
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.store.Update(ctx, e.site.TenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
+				l.OwnerID = "usr_busy"
+				return []lead.Event{{Action: lead.ActionUpdated, Field: "owner_id", After: "usr_busy"}}, nil
+			})
+			if err != nil {
+				t.Errorf("assign %s: %v", id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	setState(t, e, ids[0], lead.StateSale) // a closed lead leaves the count
+	open, err := e.store.OpenLeads(ctx, e.site.TenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open["usr_busy"] != 39 {
+		t.Errorf("open leads %v, want usr_busy 39", open)
+	}
+	if n, err := dynamo.LoadShards(ctx, e.store, e.site.TenantID, "usr_busy"); err != nil || n < 4 {
+		t.Errorf("usr_busy's count lives in %d partitions (%v), want it spread", n, err)
+	}
+}

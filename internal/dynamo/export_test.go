@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,3 +21,18 @@ func FirstListQuery(st *Store, tenantID string, q lead.Query, limit int) *dynamo
 
 // AttrShardOf is a lead's attribution counter shard, for tests.
 func AttrShardOf(leadID string) string { return strconv.Itoa(attrShard(leadID)) }
+
+// LoadShards is how many partitions hold a user's open-lead count, for tests.
+func LoadShards(ctx context.Context, st *Store, tenant, user string) (int, error) {
+	n := 0
+	for shard := range loadShards {
+		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table, Key: key(loadPK(tenant, shard), skLoad+user), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return 0, err
+		}
+		if len(out.Item) > 0 {
+			n++
+		}
+	}
+	return n, nil
+}
