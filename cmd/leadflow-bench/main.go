@@ -53,8 +53,9 @@ type Result struct {
 }
 
 var (
-	results []Result
-	schedN  *int
+	results      []Result
+	schedN       *int
+	onlyCapacity bool
 )
 
 func emit(r Result) {
@@ -67,7 +68,11 @@ func main() {
 	n := flag.Int("n", 200, "captures per round and concurrency level")
 	schedN = flag.Int("sched", 150, "scheduled changes for the lateness measurement (cmd/schedbench)")
 	out := flag.String("out", "BENCHMARKS.md", "file whose generated section is rewritten (empty: none)")
+	capOnly := flag.Bool("capacity", false, "run only the capacity model and print it (BENCHMARKS.md untouched)")
 	flag.Parse()
+	if *capOnly {
+		*n, *out, onlyCapacity = 0, "", true
+	}
 	if err := run(*n, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "leadflow-bench:", err)
 		os.Exit(1)
@@ -94,10 +99,20 @@ func run(n int, out string) error {
 		return err
 	}
 	defer b.srv.Close()
+	if onlyCapacity {
+		if err := b.capacityModel(ctx); err != nil {
+			return err
+		}
+		fmt.Print(capacityMarkdown())
+		return nil
+	}
 	if err := b.throughput(ctx, n); err != nil {
 		return err
 	}
 	if err := b.roundTrips(ctx); err != nil {
+		return err
+	}
+	if err := b.capacityModel(ctx); err != nil {
 		return err
 	}
 	if err := handlerCPU(); err != nil {
@@ -217,6 +232,7 @@ type bench struct {
 	nextID  int
 	idMu    sync.Mutex
 	capture *dynamodb.TransactWriteItemsInput // shape of one new capture
+	auth    *auth.HMAC
 }
 
 func newBench(ctx context.Context, db *dynamodb.Client, cnt *counter) (*bench, error) {
@@ -240,6 +256,7 @@ func newBench(ctx context.Context, db *dynamodb.Client, cnt *counter) (*bench, e
 	if err != nil {
 		return nil, err
 	}
+	b.auth = hm
 	b.admin, _ = hm.Issue(account.Principal{TenantID: b.tenant, UserID: "usr_admin", Role: account.RoleAdmin}, time.Hour)
 	b.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{Sites: b.store, Captures: b.store, Accounts: b.store, Leads: b.store,
 		Lists: b.store, Reports: b.store, Auth: hm, OpenAPI: openapi.Document()}))
@@ -261,7 +278,12 @@ func captureBody(i int) string {
 }
 
 func (b *bench) call(method, path, token, body string, headers ...string) (int, []byte, error) {
-	req, _ := http.NewRequest(method, b.srv.URL+path, strings.NewReader(body))
+	return call(b.srv.URL, method, path, token, body, headers...)
+}
+
+// call sends one request to the server at base.
+func call(base, method, path, token, body string, headers ...string) (int, []byte, error) {
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -677,6 +699,7 @@ func writeMarkdown(path string) error {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Name, v, r.Unit, r.Target, r.Note)
 	}
+	b.WriteString(capacityMarkdown())
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 

@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -16,23 +18,45 @@ import (
 
 // Attribution counters (see internal/attribution for the counting rules):
 //
-//	PK                                   SK                                   what
-//	T#<tenant>#ATTR#<touch>#<day>        <site>#<source>#<medium>#<campaign>  leads, state_<state> counts
+//	PK                                       SK                                   what
+//	T#<tenant>#ATTR#<touch>#<day>[#<shard>]  <site>#<source>#<medium>#<campaign>  leads, state_<state> counts
 //
-// One partition per tenant, touch and UTC day; one item per group. A report
-// over D days Queries D partitions (each holds only that day's groups) and
-// never reads a lead. Counter updates are ADDs in the transaction of the
-// capture or change they count: at most two per new lead (first and last
-// touch), three per repeat capture that moves the last touch, two per state
-// change.
+// One item per touch, UTC day, group and shard. A lead's counts always go to
+// the shard its id hashes to (attrShards of them; shard 0 has no suffix, so
+// counters written before sharding are shard 0), so the captures of one
+// busy day and campaign spread over attrShards partitions and items instead
+// of queueing on one: no partition key takes more than 2/attrShards WCU per
+// capture on average, and concurrent transactions meet on one item only when
+// their leads share a shard. A report over D days Queries D × attrShards
+// partitions (a bounded parallel fan-out; each holds only that day's groups
+// of one shard) and never reads a lead; Build sums the shards. Counter
+// updates are ADDs in the transaction of the capture or change they count:
+// at most two per new lead (first and last touch), three per repeat capture
+// that moves the last touch, two per state change.
+
+// attrShards is how many partitions one tenant's counters of a day spread
+// over. Changing it moves where new counts go, never what a report reads
+// for shards below it: only raise it.
+const attrShards = 8
+
+// attrShard is the shard of a lead's counts.
+func attrShard(leadID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(leadID))
+	return int(h.Sum32() % attrShards)
+}
 
 const (
 	attrLeads       = "leads"
 	attrStatePrefix = "state_"
 )
 
-func attrPK(tenant string, touch attribution.Touch, day string) string {
-	return "T#" + tenant + "#ATTR#" + string(touch) + "#" + day
+func attrPK(tenant string, touch attribution.Touch, day string, shard int) string {
+	pk := "T#" + tenant + "#ATTR#" + string(touch) + "#" + day
+	if shard > 0 {
+		pk += "#" + strconv.Itoa(shard)
+	}
+	return pk
 }
 
 // attrSK joins the dimension values; '%' and '#' are escaped so the key
@@ -46,6 +70,12 @@ func attrSK(d attribution.Dims) string {
 // before to after (nil for "no lead").
 func (st *Store) counterItems(tenant string, before, after *lead.Lead) []types.TransactWriteItem {
 	var items []types.TransactWriteItem
+	shard := 0
+	if after != nil {
+		shard = attrShard(after.ID)
+	} else if before != nil {
+		shard = attrShard(before.ID)
+	}
 	for k, c := range attribution.Delta(before, after) {
 		names := map[string]string{"#site": "site_id", "#src": "source", "#med": "medium", "#camp": "campaign"}
 		values := map[string]types.AttributeValue{
@@ -67,7 +97,7 @@ func (st *Store) counterItems(tenant string, before, after *lead.Lead) []types.T
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 st.table,
-			Key:                       key(attrPK(tenant, k.Touch, k.Day), attrSK(k.Dims)),
+			Key:                       key(attrPK(tenant, k.Touch, k.Day, shard), attrSK(k.Dims)),
 			UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ") + " SET #site = :site, #src = :src, #med = :med, #camp = :camp"),
 			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: values,
@@ -76,42 +106,44 @@ func (st *Store) counterItems(tenant string, before, after *lead.Lead) []types.T
 	return items
 }
 
-// reportConcurrency bounds parallel day queries of one report.
+// reportConcurrency bounds parallel partition queries of one report.
 const reportConcurrency = 8
 
 // AttributionCounters reads the counters of one touch for every day of
-// [q.From, q.To]: one Query per day (continued past 1 MB pages), run a few
-// at a time.
+// [q.From, q.To]: one Query per day and shard (continued past 1 MB pages),
+// run a few at a time. Each shard's counters come back as their own
+// Counter; attribution.Build sums them.
 func (st *Store) AttributionCounters(ctx context.Context, tenantID string, q attribution.Query) ([]attribution.Counter, error) {
 	days := q.Days()
-	results := make([][]attribution.Counter, len(days))
-	errs := make([]error, len(days))
+	n := len(days) * attrShards
+	results := make([][]attribution.Counter, n)
+	errs := make([]error, n)
 	sem := make(chan struct{}, reportConcurrency)
 	var wg sync.WaitGroup
-	for i, day := range days {
+	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i], errs[i] = st.dayCounters(ctx, tenantID, q.Touch, day)
+			results[i], errs[i] = st.dayCounters(ctx, tenantID, q.Touch, days[i/attrShards], i%attrShards)
 		}()
 	}
 	wg.Wait()
 	var out []attribution.Counter
-	for i := range days {
+	for i := range n {
 		if errs[i] != nil {
-			return nil, fmt.Errorf("attribution counters %s: %w", days[i], errs[i])
+			return nil, fmt.Errorf("attribution counters %s: %w", days[i/attrShards], errs[i])
 		}
 		out = append(out, results[i]...)
 	}
 	return out, nil
 }
 
-func (st *Store) dayCounters(ctx context.Context, tenantID string, touch attribution.Touch, day string) ([]attribution.Counter, error) {
+func (st *Store) dayCounters(ctx context.Context, tenantID string, touch attribution.Touch, day string, shard int) ([]attribution.Counter, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 st.table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(attrPK(tenantID, touch, day))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(attrPK(tenantID, touch, day, shard))},
 	}
 	var out []attribution.Counter
 	for {

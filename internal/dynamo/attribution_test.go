@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -224,5 +225,103 @@ func TestAttributionFailedUpdateCountsNothing(t *testing.T) {
 	}
 	if r := attribution.Build(q, counters); r.Totals.Leads != 1 || r.Totals.Sales != 0 || r.Totals.ByState["new"] != 1 {
 		t.Errorf("totals %+v, want the one new lead and no sale", r.Totals)
+	}
+}
+
+// 200 concurrent captures of one campaign on one day: the counters are
+// sharded by lead, so they do not queue on one item, and the report still
+// equals a count of the leads.
+func TestAttributionCountersUnderConcurrentCapturesOfOneCampaign(t *testing.T) {
+	e := newEnv(t)
+	const leads, workers = 200, 25
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ids []string
+	jobs := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				c := touched(fmt.Sprintf("c%d@example.com", i), "google", "cpc", "tv-spot")
+				c.SiteID, c.Touch.SiteID = e.site.ID, e.site.ID
+				var res lead.CaptureResult
+				var err error
+				for try := 0; try < 5; try++ { // a client retries a 503, as the capture route asks
+					if res, err = e.store.Capture(context.Background(), e.site, c); !errors.Is(err, dynamo.ErrContention) {
+						break
+					}
+				}
+				if err != nil {
+					t.Errorf("capture %d: %v", i, err)
+					continue
+				}
+				mu.Lock()
+				ids = append(ids, res.LeadID)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range leads {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if len(ids) != leads {
+		t.Fatalf("%d leads stored, want %d", len(ids), leads)
+	}
+	now := time.Now().UTC()
+	q := attribution.Query{From: now.AddDate(0, 0, -1), To: now.AddDate(0, 0, 1), GroupBy: attribution.AllDimensions, Daily: true}
+	for _, touch := range []attribution.Touch{attribution.First, attribution.Last} {
+		q.Touch = touch
+		want, got := expected(t, e, ids, touch), reported(t, e, q)
+		if !maps.EqualFunc(want, got, func(a, b cell) bool { return a.leads == b.leads && maps.Equal(a.byState, b.byState) }) {
+			t.Errorf("%s touch: report %v, leads say %v", touch, got, want)
+		}
+	}
+	// The leads spread over the shards: no one counter item took them all.
+	shards := map[string]bool{}
+	for _, id := range ids {
+		shards[dynamo.AttrShardOf(id)] = true
+	}
+	if len(shards) < 4 {
+		t.Errorf("200 leads fell in %d counter shards, want them spread", len(shards))
+	}
+}
+
+// An agent's open-lead count is kept in shards by lead: 40 concurrent
+// assignments to one agent spread over several partitions and still add up.
+func TestOpenLeadCountsAreShardedAndAddUp(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, mustCapture(t, e, capture(fmt.Sprintf("load%d@example.com", i))).LeadID)
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.store.Update(ctx, e.site.TenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
+				l.OwnerID = "usr_busy"
+				return []lead.Event{{Action: lead.ActionUpdated, Field: "owner_id", After: "usr_busy"}}, nil
+			})
+			if err != nil {
+				t.Errorf("assign %s: %v", id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	setState(t, e, ids[0], lead.StateSale) // a closed lead leaves the count
+	open, err := e.store.OpenLeads(ctx, e.site.TenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open["usr_busy"] != 39 {
+		t.Errorf("open leads %v, want usr_busy 39", open)
+	}
+	if n, err := dynamo.LoadShards(ctx, e.store, e.site.TenantID, "usr_busy"); err != nil || n < 4 {
+		t.Errorf("usr_busy's count lives in %d partitions (%v), want it spread", n, err)
 	}
 }

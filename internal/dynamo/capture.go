@@ -349,10 +349,7 @@ func rateLimited(now time.Time) error {
 }
 
 func leadItem(l lead.Lead) (map[string]types.AttributeValue, error) {
-	return item(l, leadPK(l.TenantID, l.ID), skMeta,
-		AttrGSI1PK, leadsGSI1PK(l.TenantID),
-		AttrGSI1SK, leadsGSI1SK(l.CreatedAt, l.ID),
-		"tenant_id", l.TenantID)
+	return item(l, leadPK(l.TenantID, l.ID), skMeta, "tenant_id", l.TenantID)
 }
 
 func keyItem(tenant string, k lead.IdentityKey, l lead.Lead) map[string]types.AttributeValue {

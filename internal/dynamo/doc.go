@@ -12,7 +12,7 @@
 //	T#<tenant>                           SITE#<site_id>           site
 //	T#<tenant>                           USER#<user_id>           console user
 //	SITEKEY#<key>                        SITEKEY                  copy of the site, by public key
-//	T#<tenant>#LEAD#<lead_id>            META                     the lead (GSI1: lists by created time)
+//	T#<tenant>#LEAD#<lead_id>            META                     the lead
 //	T#<tenant>#LEAD#<lead_id>            NOTE#<note_id>           note
 //	T#<tenant>#LEAD#<lead_id>            EVT#<event_id>           history entry
 //	T#<tenant>#LEAD#<lead_id>            MSG#<at>#<hash12>        conversation message
@@ -46,12 +46,11 @@
 //     cancelled and its cancellation reasons (ALL_OLD) name the winner.
 //   - The rate-limit counter is updated in the capture transaction itself,
 //     so a refused capture writes nothing and an accepted one counts once.
-//   - GSI1 (GSI1PK=T#<tenant>#LEADS, GSI1SK=<created_at>#<lead_id>) lists a
-//     tenant's leads by creation time; the time is fixed-width UTC with
-//     nanoseconds so string order is time order. GSI2 is the due-time
-//     index: scheduled changes in partitions DUE#<n> (schedule.go) and
-//     purges of soft-deleted leads in PURGE#<n> (purge.go), so a sweep of
-//     one kind never reads the other.
+//   - Lists read the list indexes (GSI3/4/5, index.go); GSI1, which once
+//     held every lead by created time, was read by nothing and is gone.
+//   - GSI2 is the due-time index: scheduled changes in partitions DUE#<n>
+//     (schedule.go) and purges of soft-deleted leads in PURGE#<n>
+//     (purge.go), so a sweep of one kind never reads the other.
 //   - Every mutable item carries version; writes are conditional on the
 //     version read (optimistic locking), which the API exposes as ETag.
 //

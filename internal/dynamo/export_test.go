@@ -1,6 +1,9 @@
 package dynamo
 
 import (
+	"context"
+	"strconv"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -14,4 +17,22 @@ func FirstListQuery(st *Store, tenantID string, q lead.Query, limit int) *dynamo
 	in := st.queryInput(pl, nil, pl.forward)
 	in.Limit = aws.Int32(int32(limit + 1))
 	return in
+}
+
+// AttrShardOf is a lead's attribution counter shard, for tests.
+func AttrShardOf(leadID string) string { return strconv.Itoa(attrShard(leadID)) }
+
+// LoadShards is how many partitions hold a user's open-lead count, for tests.
+func LoadShards(ctx context.Context, st *Store, tenant, user string) (int, error) {
+	n := 0
+	for shard := range loadShards {
+		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table, Key: key(loadPK(tenant, shard), skLoad+user), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return 0, err
+		}
+		if len(out.Item) > 0 {
+			n++
+		}
+	}
+	return n, nil
 }

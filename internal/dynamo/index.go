@@ -13,8 +13,7 @@ import (
 
 // List indexes.
 //
-// A lead's META item carries GSI1 (all leads by created time). For
-// filtered lists every lead also has index items in its own partition,
+// Every lead has index items in its own partition,
 // rewritten in the same transaction as META, so they never disagree:
 //
 //	PK                          SK              GSI3PK / GSI4PK / GSI5PK          GSI3SK / GSI4SK / GSI5SK
@@ -52,7 +51,7 @@ const nameSep = "\x01"
 func ixPK(tenant, k string) string  { return "T#" + tenant + "#IX#" + k }
 func searchPK(tenant string) string { return "T#" + tenant + "#Q" }
 
-func createdKey(l lead.Lead) string { return leadsGSI1SK(l.CreatedAt, l.ID) }
+func createdKey(l lead.Lead) string { return createdSK(l.CreatedAt, l.ID) }
 
 func nameKey(l lead.Lead) string {
 	return strings.Join(strings.Fields(lead.Fold(l.Name)), " ") + nameSep + l.ID

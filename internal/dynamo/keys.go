@@ -31,17 +31,15 @@ const (
 // msgTimeLayout is fixed width so string order is time order.
 const msgTimeLayout = "2006-01-02T15:04:05.000Z"
 
-// createdLayout is fixed width (nanoseconds) for GSI1SK; RFC3339Nano trims
-// trailing zeros and would not sort as a string.
+// createdLayout is fixed width (nanoseconds) for the list indexes' created
+// order; RFC3339Nano trims trailing zeros and would not sort as a string.
 const createdLayout = "2006-01-02T15:04:05.000000000Z"
 
 func tenantPK(tenant string) string { return "T#" + tenant }
 
 func leadPK(tenant, leadID string) string { return "T#" + tenant + "#LEAD#" + leadID }
 
-func leadsGSI1PK(tenant string) string { return "T#" + tenant + "#LEADS" }
-
-func leadsGSI1SK(created time.Time, leadID string) string {
+func createdSK(created time.Time, leadID string) string {
 	return created.UTC().Format(createdLayout) + "#" + leadID
 }
 

@@ -153,7 +153,7 @@ func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now tim
 		}
 		keys := len(items) - 1
 		items = append(items, st.counterItems(tenantID, &l, nil)...)
-		items = append(items, st.loadItems(tenantID, loadDelta(l, lead.Lead{}))...)
+		items = append(items, st.loadItems(tenantID, l.ID, loadDelta(l, lead.Lead{}))...)
 		if len(items) > maxTxItems {
 			return res, fmt.Errorf("purge lead %s: %d identity keys do not fit one transaction", leadID, keys)
 		}

@@ -19,18 +19,35 @@ import (
 //
 //	PK                          SK               GSI2PK        GSI2SK
 //	T#<tenant>#LEAD#<lead_id>   SCHED#<id>       DUE#<shard>   <due, fixed width>#<tenant>#<lead_id>#<id>
-//	T#<tenant>                  LOAD#<user_id>   -             -            open leads owned (n)
+//	T#<tenant>[#LOAD#<shard>]   LOAD#<user_id>   -             -            open leads owned (n), one shard
 //
 // The lead's META carries the pending change (scheduled_change) and is the
 // truth; the SCHED item is its entry in the due-time index (GSI2), written
 // and deleted by Update in the same transaction as META. The index is
 // sharded (DUE#0..DUE#3) so one partition key is not hot; the sweeper
 // queries every shard for changes due before a time.
+//
+// A user's open-lead count is kept in loadShards pieces, each lead's moves
+// in the shard its id hashes to (attrShard), so concurrent assignments to
+// one agent do not queue on one item and no partition takes them all;
+// shard 0 stays where the single counter always was (the tenant's
+// partition), so counts written before sharding still add up. OpenLeads
+// sums the shards.
 const (
 	skSched   = "SCHED#"
 	skLoad    = "LOAD#"
 	dueShards = 4
+
+	loadShards = attrShards
 )
+
+// loadPK is the partition of one shard of the load counters.
+func loadPK(tenant string, shard int) string {
+	if shard == 0 {
+		return tenantPK(tenant)
+	}
+	return tenantPK(tenant) + "#LOAD#" + strconv.Itoa(shard)
+}
 
 // dueLayout is fixed width (nanoseconds) so string order is time order.
 const dueLayout = createdLayout
@@ -74,7 +91,7 @@ func (st *Store) derivedItems(tenant string, before, after lead.Lead) ([]types.T
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
 	}
 	items = append(items, st.purgeWrites(tenant, before, after)...)
-	return append(items, st.loadItems(tenant, loadDelta(before, after))...), nil
+	return append(items, st.loadItems(tenant, after.ID, loadDelta(before, after))...), nil
 }
 
 // loadDelta is how a change moves the owners' open-lead counts.
@@ -89,7 +106,7 @@ func loadDelta(before, after lead.Lead) map[string]int64 {
 	return d
 }
 
-func (st *Store) loadItems(tenant string, delta map[string]int64) []types.TransactWriteItem {
+func (st *Store) loadItems(tenant, leadID string, delta map[string]int64) []types.TransactWriteItem {
 	var items []types.TransactWriteItem
 	for user, n := range delta {
 		if n == 0 {
@@ -97,7 +114,7 @@ func (st *Store) loadItems(tenant string, delta map[string]int64) []types.Transa
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 st.table,
-			Key:                       key(tenantPK(tenant), skLoad+user),
+			Key:                       key(loadPK(tenant, attrShard(leadID)%loadShards), skLoad+user),
 			UpdateExpression:          aws.String("ADD #n :d"),
 			ExpressionAttributeNames:  map[string]string{"#n": "n"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":d": nInt(n)},
@@ -203,12 +220,14 @@ func (st *Store) Lead(ctx context.Context, tenantID, leadID string) (lead.Lead, 
 // OpenLeads returns each user's count of open leads (new, in progress).
 func (st *Store) OpenLeads(ctx context.Context, tenantID string) (map[string]int64, error) {
 	out := map[string]int64{}
-	err := st.queryPrefix(ctx, tenantPK(tenantID), skLoad, func(it map[string]types.AttributeValue) error {
-		out[str(it, AttrSK)[len(skLoad):]] = num(it, "n")
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open leads: %w", err)
+	for shard := range loadShards {
+		err := st.queryPrefix(ctx, loadPK(tenantID, shard), skLoad, func(it map[string]types.AttributeValue) error {
+			out[str(it, AttrSK)[len(skLoad):]] += num(it, "n")
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open leads: %w", err)
+		}
 	}
 	return out, nil
 }

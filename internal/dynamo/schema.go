@@ -15,13 +15,10 @@ import (
 const (
 	AttrPK     = "PK"
 	AttrSK     = "SK"
-	AttrGSI1PK = "GSI1PK"
-	AttrGSI1SK = "GSI1SK"
 	AttrGSI2PK = "GSI2PK"
 	AttrGSI2SK = "GSI2SK"
 	AttrTTL    = "ttl"
 
-	IndexGSI1 = "GSI1" // lead lists by created time
 	IndexGSI2 = "GSI2" // scheduled changes by due time (reserved)
 )
 
@@ -47,13 +44,12 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName: aws.String(name),
 		AttributeDefinitions: []types.AttributeDefinition{
-			str(AttrPK), str(AttrSK), str(AttrGSI1PK), str(AttrGSI1SK), str(AttrGSI2PK), str(AttrGSI2SK),
+			str(AttrPK), str(AttrSK), str(AttrGSI2PK), str(AttrGSI2SK),
 			str(AttrGSI3PK), str(AttrGSI3SK), str(AttrGSI4PK), str(AttrGSI4SK), str(AttrGSI5PK), str(AttrGSI5SK),
 		},
 		KeySchema:   keys(AttrPK, AttrSK),
 		BillingMode: types.BillingModePayPerRequest,
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-			gsi(IndexGSI1, AttrGSI1PK, AttrGSI1SK),
 			gsi(IndexGSI2, AttrGSI2PK, AttrGSI2SK),
 			gsi(IndexGSI3, AttrGSI3PK, AttrGSI3SK),
 			gsi(IndexGSI4, AttrGSI4PK, AttrGSI4SK),
