@@ -158,16 +158,13 @@ func (st *Store) Task(ctx context.Context, tenant, id string) (task.Task, error)
 	return t, nil
 }
 
-// TaskChange edits a record read from the store and returns the lead's
-// history entry for it; an error stops the change and is returned as is.
-type TaskChange func(t *task.Task) (lead.Event, error)
-
-// UpdateTask reads a record, lets change edit it and writes it with its
+// UpdateTask reads a record, lets change edit it (returning the lead's
+// history entry; an error stops the change and is returned as is) and writes it with its
 // history entry, conditional on the version read. version > 0 is the
 // version the caller saw (If-Match): lead.ErrVersionMismatch when the
 // record moved on since. A concurrent edit without If-Match is re-read and
 // re-applied.
-func (st *Store) UpdateTask(ctx context.Context, tenant, id string, version int64, change TaskChange) (task.Task, error) {
+func (st *Store) UpdateTask(ctx context.Context, tenant, id string, version int64, change func(*task.Task) (lead.Event, error)) (task.Task, error) {
 	for attempt := 1; ; attempt++ {
 		t, err := st.Task(ctx, tenant, id)
 		if err != nil {
@@ -281,17 +278,6 @@ func (st *Store) LeadTasks(ctx context.Context, tenant, leadID string) ([]task.T
 	return out, nil
 }
 
-// AgendaQuery asks for one assignee's records.
-type AgendaQuery struct {
-	Assignee string
-	Status   task.Status
-	Type     string // only this type, when set
-	From, To string // due dates (YYYY-MM-DD), inclusive, when set
-	Now      time.Time
-	Cursor   string
-	Limit    int
-}
-
 // agendaCursor is the position after the last record of a page.
 type agendaCursor struct {
 	PK, SK, GPK, GSK string
@@ -299,7 +285,7 @@ type agendaCursor struct {
 
 // Agenda lists one assignee's records: one Query on their agenda partition
 // (GSI2), overdue first, then by when they fall due; done ones last.
-func (st *Store) Agenda(ctx context.Context, tenant string, q AgendaQuery) ([]task.Task, string, error) {
+func (st *Store) Agenda(ctx context.Context, tenant string, q task.Query) ([]task.Task, string, error) {
 	pk := agendaPK(tenant, q.Assignee)
 	cond, vals := "GSI2PK = :pk", map[string]types.AttributeValue{":pk": s(pk)}
 	switch q.Status {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/task"
 )
@@ -60,21 +59,21 @@ func TestAgendaRecordsOnTheEmulator(t *testing.T) {
 			t.Errorf("%s: %v, want %v", name, ids(got), ids(expect))
 		}
 	}
-	pending, _, err := e.store.Agenda(ctx, tenant, dynamo.AgendaQuery{Assignee: "usr_a", Status: task.StatusPending, Now: now})
+	pending, _, err := e.store.Agenda(ctx, tenant, task.Query{Assignee: "usr_a", Status: task.StatusPending, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want("pending, overdue first then by due", pending, yesterday, overdue, today, later, undated)
-	od, _, _ := e.store.Agenda(ctx, tenant, dynamo.AgendaQuery{Assignee: "usr_a", Status: task.StatusOverdue, Now: now})
+	od, _, _ := e.store.Agenda(ctx, tenant, task.Query{Assignee: "usr_a", Status: task.StatusOverdue, Now: now})
 	want("overdue", od, yesterday, overdue)
-	page1, cur, _ := e.store.Agenda(ctx, tenant, dynamo.AgendaQuery{Assignee: "usr_a", Status: task.StatusPending, Now: now, Limit: 2})
-	page2, _, err := e.store.Agenda(ctx, tenant, dynamo.AgendaQuery{Assignee: "usr_a", Status: task.StatusPending, Now: now, Limit: 2, Cursor: cur})
+	page1, cur, _ := e.store.Agenda(ctx, tenant, task.Query{Assignee: "usr_a", Status: task.StatusPending, Now: now, Limit: 2})
+	page2, _, err := e.store.Agenda(ctx, tenant, task.Query{Assignee: "usr_a", Status: task.StatusPending, Now: now, Limit: 2, Cursor: cur})
 	if err != nil || cur == "" {
 		t.Fatalf("paging: %v %q", err, cur)
 	}
 	want("page 1", page1, yesterday, overdue)
 	want("page 2", page2, today, later)
-	if _, _, err := e.store.Agenda(ctx, tenant, dynamo.AgendaQuery{Assignee: "usr_b", Status: task.StatusPending, Cursor: cur}); err == nil {
+	if _, _, err := e.store.Agenda(ctx, tenant, task.Query{Assignee: "usr_b", Status: task.StatusPending, Cursor: cur}); err == nil {
 		t.Error("another assignee's cursor was accepted")
 	}
 
@@ -90,7 +89,7 @@ func TestAgendaRecordsOnTheEmulator(t *testing.T) {
 	if _, err := e.store.UpdateTask(ctx, tenant, overdue.ID, 1, func(tk *task.Task) (lead.Event, error) { return taskEvent("x", now), nil }); !errors.Is(err, lead.ErrVersionMismatch) {
 		t.Errorf("stale edit: %v, want version mismatch", err)
 	}
-	dn, _, _ := e.store.Agenda(ctx, tenant, dynamo.AgendaQuery{Assignee: "usr_a", Status: task.StatusDone, Now: now})
+	dn, _, _ := e.store.Agenda(ctx, tenant, task.Query{Assignee: "usr_a", Status: task.StatusDone, Now: now})
 	want("done", dn, done)
 	all, err := e.store.LeadTasks(ctx, tenant, leadID)
 	if err != nil || len(all) != 6 {

@@ -276,3 +276,14 @@ func (p Preset) Input(today time.Time) Input {
 	}
 	return in
 }
+
+// Query asks for one assignee's records ("my tasks").
+type Query struct {
+	Assignee string
+	Status   Status
+	Type     string // only this type, when set
+	From, To string // due dates (YYYY-MM-DD), inclusive, when set
+	Now      time.Time
+	Cursor   string
+	Limit    int
+}
