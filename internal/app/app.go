@@ -159,6 +159,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		JobRecords:   a.Store,
 		JobStarter:   a.starter(),
 		Imports:      a.Store,
+		Tasks:        a.Store,
 		Auth:         a.Auth,
 		Health:       a.health(),
 		OpenAPI:      openapi.Document(),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -218,8 +219,14 @@ func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res l
 			return res, fmt.Errorf("purge lead %s: read partition: %w", leadID, err)
 		}
 		for _, it := range page.Items {
-			if str(it, AttrSK) != skPurge {
-				keys = append(keys, it)
+			sk := str(it, AttrSK)
+			if sk == skPurge {
+				continue
+			}
+			keys = append(keys, it)
+			if id, ok := strings.CutPrefix(sk, skTask); ok {
+				// An agenda record's pointer lives outside the partition.
+				keys = append(keys, key(taskPointerPK(tenantID, id), skTaskPointer))
 			}
 		}
 		if len(page.LastEvaluatedKey) == 0 {

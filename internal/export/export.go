@@ -221,15 +221,18 @@ type Sheet interface {
 	WriteRow(vals []string) error
 }
 
-// NewXLSX starts an XLSX file with the header row.
-func NewXLSX(w io.Writer) (Sheet, error) {
+// NewXLSX starts an XLSX file with the lead export's header row.
+func NewXLSX(w io.Writer) (Sheet, error) { return NewXLSXWith(w, Header()) }
+
+// NewXLSXWith starts an XLSX file with the given header row.
+func NewXLSXWith(w io.Writer, header []string) (Sheet, error) {
 	f := excelize.NewFile()
 	sw, err := f.NewStreamWriter("Sheet1")
 	if err != nil {
 		return nil, err
 	}
 	x := &xlsxWriter{f: f, sw: sw, w: w, row: 1}
-	if err := x.WriteRow(Header()); err != nil {
+	if err := x.WriteRow(header); err != nil {
 		return nil, err
 	}
 	return x, nil

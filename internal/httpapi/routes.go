@@ -67,5 +67,17 @@ func Routes() []Route {
 		{"GET", "/v1/imports/{import_id}", FunctionAPI, false},
 		{"GET", "/v1/imports/{import_id}/report.csv", FunctionAPI, false},
 		{"POST", "/v1/imports/uploads", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/tasks", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/tasks", FunctionAPI, false},
+		{"GET", "/v1/tasks", FunctionAPI, false},
+		{"GET", "/v1/tasks/stats", FunctionAPI, false},
+		{"POST", "/v1/tasks/bulk", FunctionAPI, false},
+		{"GET", "/v1/tasks/{task_id}", FunctionAPI, false},
+		{"PATCH", "/v1/tasks/{task_id}", FunctionAPI, false},
+		{"DELETE", "/v1/tasks/{task_id}", FunctionAPI, false},
+		{"GET", "/v1/task-types", FunctionAPI, false},
+		{"PUT", "/v1/task-types", FunctionAPI, false},
+		{"GET", "/v1/task-presets", FunctionAPI, false},
+		{"PUT", "/v1/task-presets", FunctionAPI, false},
 	}
 }

@@ -53,6 +53,11 @@ var routeBodies = map[string]any{
 	"POST /v1/leads/{id}/restore":         nil,
 	"POST /v1/imports":                    "email,name\nintruso@example.com,Intruso\n",
 	"POST /v1/imports/uploads":            nil,
+	"POST /v1/leads/{id}/tasks":           map[string]any{"description": "intruso", "due_date": "2026-12-01"},
+	"PATCH /v1/tasks/{task_id}":           map[string]any{"done": true},
+	"POST /v1/tasks/bulk":                 map[string]any{"action": "delete", "ids": []string{"tsk_x"}},
+	"PUT /v1/task-types":                  map[string]any{"types": []any{map[string]any{"id": "intruso", "label": "Intruso"}}},
+	"PUT /v1/task-presets":                map[string]any{"presets": []any{map[string]any{"label": "Intruso", "description": "intruso"}}},
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
@@ -65,11 +70,13 @@ var adminOnlyRoutes = map[string]bool{
 	"PUT /v1/assignment/rules":     true,
 	"POST /v1/assignment/reassign": true,
 	"POST /v1/leads/{id}/restore":  true,
+	"PUT /v1/task-types":           true,
+	"PUT /v1/task-presets":         true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id
 // that names nothing is as good as any for a refusal.
-var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing"}
+var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "task_id": "tsk_missing"}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 

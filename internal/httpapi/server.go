@@ -50,6 +50,9 @@ type Deps struct {
 	// Jobs enqueues background work on the jobs queue: assignment of new
 	// leads, scheduled changes due soon, Meta lead fetches (optional).
 	Jobs Jobs
+	// Tasks stores the agenda (optional: without it the agenda routes
+	// answer 503).
+	Tasks Tasks
 	// Assignment serves assignment rules and users (optional).
 	Assignment Assignment
 	// Imports stores CSV uploads and their reports (optional).
@@ -153,7 +156,7 @@ func (s *server) captureHandlers() map[string]http.Handler {
 }
 
 func (s *server) consoleHandlers() map[string]http.Handler {
-	return map[string]http.Handler{
+	h := map[string]http.Handler{
 		"GET /v1/reports/attribution":                         http.HandlerFunc(s.attributionReport),
 		"GET /v1/openapi.yaml":                                http.HandlerFunc(s.openAPI),
 		"GET /v1/me":                                          http.HandlerFunc(s.me),
@@ -189,6 +192,8 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"GET /v1/imports/{import_id}/report.csv":              http.HandlerFunc(s.importReport),
 		"POST /v1/imports/uploads":                            http.HandlerFunc(s.importUploadCreate),
 	}
+	maps.Copy(h, s.agendaHandlers())
+	return h
 }
 
 // statusRecorder remembers the status for the access log.
