@@ -133,7 +133,7 @@ func (a *App) CaptureDeps() httpapi.Deps {
 		Now:        time.Now,
 	}
 	if a.Queue != nil {
-		d.Jobs = a.Queue
+		d.Queue = a.Queue
 	}
 	return d
 }
@@ -166,7 +166,6 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Now:          time.Now,
 
 		AdsSecrets: a.Store,
-		Jobs:       a.jobs(),
 		Reports:    a.Store,
 	}
 	d.Assignment = a.Store
@@ -177,7 +176,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		d.ImportUploads = u
 	}
 	if a.Queue != nil {
-		d.Jobs = a.Queue
+		d.Queue = a.Queue
 	}
 	return d
 }
@@ -194,16 +193,16 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 		importRunner.Uploads = u
 	}
 	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now,
-		Extra: map[string]worker.Func{
-			ads.JobFetchMetaLead: fetcher.Handle,
-			bulk.JobType:         bulkRunner.Handle,
-			importjob.JobType:    importRunner.Handle,
+		Extra: map[string]jobs.Handler{
+			jobs.TypeFetchMetaLead: fetcher.Handle,
+			jobs.TypeBulk:          bulkRunner.Handle,
+			jobs.TypeImport:        importRunner.Handle,
 		}}
 	purger := &purge.Runner{Store: a.Store, Logger: a.Logger, Now: time.Now}
 	w.Extra[jobs.TypePurgeLead] = purger.Handle
 	if files := a.exports(); files != nil {
 		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files, Starter: a.starter()}
-		w.Extra[exportjob.JobType] = exportRunner.Handle
+		w.Extra[jobs.TypeExport] = exportRunner.Handle
 	}
 	if a.Queue != nil {
 		w.Queue = a.Queue
@@ -220,21 +219,13 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
-// jobs is the queue as an interface, nil (not a nil pointer) without one.
 // captures stores captures and enqueues the assignment of new leads.
 func (a *App) captures() jobs.AssigningCaptures {
 	c := jobs.AssigningCaptures{Capturer: a.Store, Logger: a.Logger}
 	if a.Queue != nil {
-		c.Jobs = a.Queue
+		c.Queue = a.Queue
 	}
 	return c
-}
-
-func (a *App) jobs() httpapi.Jobs {
-	if a.Queue == nil {
-		return nil
-	}
-	return a.Queue
 }
 
 // MetaFetcher returns the fetch_meta_lead job handler: Graph API at

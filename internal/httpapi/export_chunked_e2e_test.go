@@ -65,7 +65,7 @@ func newExportStack(t *testing.T, tune func(*exportjob.Runner)) *exportStack {
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
 	t.Cleanup(s.srv.Close)
 	w := &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q,
-		Extra: map[string]worker.Func{exportjob.JobType: runner.Handle}}
+		Extra: map[string]jobs.Handler{jobs.TypeExport: runner.Handle}}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	r := &sqsrunner.Runner{Client: sqsClient, QueueURL: url, Handler: w.Handle, WaitSeconds: 1}
@@ -251,8 +251,8 @@ func TestAsyncExportSpansManyQueueMessages(t *testing.T) {
 		must(t, err)
 		recs[format] = rec
 		for _, chunk := range []int{0, 3, rec.Chunk - 1, rec.Chunk} {
-			payload, _ := json.Marshal(exportjob.Payload{ExportPayload: httpapi.ExportPayload{Format: format, Query: lead.Query{Sort: lead.SortNewest}}, Chunk: chunk})
-			must(t, s.runner.Handle(context.Background(), queue.Job{ID: id, Type: exportjob.JobType, TenantID: s.tenant, Payload: payload}))
+			payload, _ := json.Marshal(jobs.ExportPayload{Format: format, Query: lead.Query{Sort: lead.SortNewest}, Chunk: chunk})
+			must(t, s.runner.Handle(context.Background(), queue.Job{ID: id, Type: jobs.TypeExport, TenantID: s.tenant, Payload: payload}))
 		}
 	}
 	for format, id := range ids {

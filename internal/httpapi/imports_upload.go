@@ -122,22 +122,21 @@ func (s *server) importFromUpload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	now := s.Now().UTC()
-	meta := importer.Meta{ID: lead.NewID(PrefixImport, now), SiteID: site.ID, Policy: form.policy,
+	meta := importer.Meta{ID: lead.NewID(lead.PrefixImport, now), SiteID: site.ID, Policy: form.policy,
 		Upload: in.UploadID, Mapping: mapping, Columns: map[string]string{}}
 	if err := s.Imports.PutImport(r.Context(), p.TenantID, meta, nil); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rec := jobs.Record{ID: meta.ID, Type: ImportJobType, Status: jobs.StatusQueued,
+	rec := jobs.Record{ID: meta.ID, Type: jobs.TypeImport, Status: jobs.StatusQueued,
 		Errors: []jobs.ItemError{}, CreatedBy: p.UserID, CreatedAt: now.Format(time.RFC3339), UpdatedAt: now.Format(time.RFC3339),
 		Counts: map[string]int{importer.StatusCreated: 0, importer.StatusUpdated: 0, importer.StatusSkipped: 0, importer.StatusError: 0}}
 	if err := s.JobRecords.CreateJob(r.Context(), p.TenantID, rec); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	payload, _ := json.Marshal(map[string]any{"import_id": meta.ID, "actor": lead.Actor{Type: lead.ActorUser, ID: p.UserID},
-		"chunk": 0, "prepare": true})
-	if err := s.JobStarter.Start(r.Context(), queue.Job{ID: meta.ID, Type: ImportJobType, TenantID: p.TenantID, Payload: payload}); err != nil {
+	payload := jobs.Marshal(jobs.ImportPayload{ImportID: meta.ID, Actor: lead.Actor{Type: lead.ActorUser, ID: p.UserID}, Prepare: true})
+	if err := s.JobStarter.Start(r.Context(), queue.Job{ID: meta.ID, Type: jobs.TypeImport, TenantID: p.TenantID, Payload: payload}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

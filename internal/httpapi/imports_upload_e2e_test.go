@@ -83,7 +83,7 @@ func (s *stack) enableUploads(starter jobs.Starter, max int64) *uploadEnv {
 		starter = s.inline
 	}
 	runner := &importjob.Runner{Store: s.store, Captures: s.store, Starter: starter, Uploads: u, MaxUploadBytes: max}
-	s.inline.Handlers[importjob.JobType] = runner.Handle
+	s.inline.Handlers[jobs.TypeImport] = runner.Handle
 	s.deps.ImportUploads, s.deps.MaxUploadBytes, s.deps.JobStarter = u, max, starter
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
@@ -149,14 +149,14 @@ func TestImportByUploadThroughTheQueue(t *testing.T) {
 	starter := jobs.QueueStarter{Queue: q}
 	hm, err := auth.NewHMAC(stackSecret, stackIssuer)
 	must(t, err)
-	captures := jobs.AssigningCaptures{Capturer: s.store, Jobs: q}
+	captures := jobs.AssigningCaptures{Capturer: s.store, Queue: q}
 	s.deps = httpapi.Deps{Sites: s.store, Captures: captures, Accounts: s.store, Leads: s.store, Lists: s.store,
-		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(), Assignment: s.store, Jobs: q,
+		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(), Assignment: s.store, Queue: q,
 		JobRecords: s.store, Imports: s.store, Logger: testLogger(t)}
 	e := s.enableUploads(starter, 0)
 	e.runner.Captures = captures
 	w := &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q,
-		Extra: map[string]worker.Func{importjob.JobType: e.runner.Handle}}
+		Extra: map[string]jobs.Handler{jobs.TypeImport: e.runner.Handle}}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	r := &sqsrunner.Runner{Client: sqsClient, QueueURL: qurl, Handler: w.Handle, WaitSeconds: 1}
@@ -207,8 +207,8 @@ func TestImportByUploadThroughTheQueue(t *testing.T) {
 	}
 
 	// The prepare message again, through the queue: nothing changes.
-	payload, _ := json.Marshal(importjob.Payload{ImportID: id, Prepare: true})
-	must(t, q.Send(ctx, queue.Job{ID: id, Type: importjob.JobType, TenantID: s.tenant, Payload: payload}, 0))
+	payload, _ := json.Marshal(jobs.ImportPayload{ImportID: id, Prepare: true})
+	must(t, q.Send(ctx, queue.Job{ID: id, Type: jobs.TypeImport, TenantID: s.tenant, Payload: payload}, 0))
 	before, err := s.store.Job(ctx, s.tenant, id)
 	must(t, err)
 	time.Sleep(3 * time.Second)
@@ -475,7 +475,7 @@ type losing struct {
 }
 
 func (l *losing) Start(ctx context.Context, j queue.Job) error {
-	var p importjob.Payload
+	var p jobs.ImportPayload
 	_ = json.Unmarshal(j.Payload, &p)
 	if p.Chunk == l.lose && !p.Prepare && !l.lost {
 		l.lost = true

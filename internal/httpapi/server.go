@@ -47,9 +47,9 @@ type Deps struct {
 	// Ads webhooks and attribution reports.
 	AdsSecrets AdsSecrets
 	Reports    Reports
-	// Jobs enqueues background work on the jobs queue: assignment of new
+	// Queue enqueues background work on the jobs queue: assignment of new
 	// leads, scheduled changes due soon, Meta lead fetches (optional).
-	Jobs Jobs
+	Queue JobQueue
 	// Assignment serves assignment rules and users (optional).
 	Assignment Assignment
 	// Imports stores CSV uploads and their reports (optional).

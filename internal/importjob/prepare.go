@@ -44,7 +44,7 @@ type fileError struct{ field, reason string }
 
 func (e *fileError) Error() string { return e.field + ": " + e.reason }
 
-func (r *Runner) prepare(ctx context.Context, j queue.Job, p Payload) error {
+func (r *Runner) prepare(ctx context.Context, j queue.Job, p jobs.ImportPayload) error {
 	rec, err := r.Store.Job(ctx, j.TenantID, j.ID)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", j.ID, err)
