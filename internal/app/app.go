@@ -28,6 +28,7 @@ import (
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/secrets"
 	"github.com/leadflow/leadflow/internal/sweeper"
 	"github.com/leadflow/leadflow/internal/upload"
 	"github.com/leadflow/leadflow/internal/worker"
@@ -238,7 +239,7 @@ func (a *App) MetaFetcher(ctx context.Context) (*ads.MetaFetcher, error) {
 		if err != nil {
 			return nil, err
 		}
-		tokens = &ads.SecretsManagerTokens{Client: secretsmanager.NewFromConfig(awsCfg), SecretID: a.Config.MetaTokensSecret}
+		tokens = &secrets.PageTokens{Client: secretsmanager.NewFromConfig(awsCfg), SecretID: a.Config.MetaTokensSecret}
 	}
 	return &ads.MetaFetcher{
 		Sites: a.Store, Captures: a.captures(), Tokens: tokens,
