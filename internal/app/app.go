@@ -28,9 +28,9 @@ import (
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/secrets"
 	"github.com/leadflow/leadflow/internal/sweeper"
-	"github.com/leadflow/leadflow/internal/upload"
 	"github.com/leadflow/leadflow/internal/worker"
 )
 
@@ -106,20 +106,20 @@ func localEmulatorFixes(o *dynamodb.Options) {
 // exports keeps async export files in S3; nil without LEADFLOW_EXPORTS_BUCKET.
 // It is built on demand, not in Load, so functions that never export (capture,
 // sweeper) don't link the S3 client.
-func (a *App) exports() *exportjob.S3Files {
+func (a *App) exports() *s3store.ExportFiles {
 	if a.Config.ExportsBucket == "" {
 		return nil
 	}
-	return exportjob.NewS3Files(NewS3(a.awsCfg), a.Config.ExportsBucket)
+	return s3store.NewExportFiles(NewS3(a.awsCfg), a.Config.ExportsBucket)
 }
 
 // uploads keeps import uploads (imports/ in the exports bucket); nil
 // without LEADFLOW_EXPORTS_BUCKET.
-func (a *App) uploads() *upload.S3 {
+func (a *App) uploads() *s3store.Uploads {
 	if a.Config.ExportsBucket == "" {
 		return nil
 	}
-	return upload.NewS3(NewS3(a.awsCfg), a.Config.ExportsBucket)
+	return s3store.NewUploads(NewS3(a.awsCfg), a.Config.ExportsBucket)
 }
 
 // CaptureDeps returns what the capture routes need, and nothing the console

@@ -20,6 +20,9 @@ const module = "github.com/leadflow/leadflow/"
 
 const httpapi = module + "internal/httpapi"
 
+// testkit holds test-only packages: only tests (and testkit itself) import them.
+const testkit = module + "internal/testkit/"
+
 // pure are the domain packages: no AWS SDK anywhere in what they link.
 var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem"}
 
@@ -30,7 +33,7 @@ var noSDK = []string{"ads", "jobs"}
 // belowHTTP are the adapters and job runners: nothing they link may be
 // the HTTP layer.
 var belowHTTP = []string{
-	"dynamo", "queue", "bucket", "upload", "secrets", // adapters
+	"dynamo", "queue", "s3store", "secrets", // adapters
 	"worker", "bulk", "importjob", "exportjob", "purge", "sweeper", "demo", "sqsrunner", // job runners
 }
 
@@ -96,6 +99,13 @@ func violations(pkgs []pkg) []string {
 			out = append(out, fmt.Sprintf("%s: imports %s (only %s, cmd/* and functions/* may)", rel, httpapi, strings.Join(wiring, ", ")))
 		}
 	}
+	for _, p := range pkgs {
+		for _, d := range p.Imports {
+			if strings.HasPrefix(d, testkit) && !strings.HasPrefix(p.ImportPath, testkit) {
+				out = append(out, fmt.Sprintf("%s: production code imports the test-only %s", strings.TrimPrefix(p.ImportPath, module), d))
+			}
+		}
+	}
 	return out
 }
 
@@ -156,11 +166,13 @@ func TestViolationsNameTheOffendingImport(t *testing.T) {
 	set("lead", func(p *pkg) { p.Deps = []string{"github.com/aws/aws-sdk-go-v2/service/dynamodb"} })
 	set("ads", func(p *pkg) { p.Imports = []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"} })
 	set("dynamo", func(p *pkg) { p.Imports, p.Deps = []string{httpapi}, []string{httpapi} })
+	set("queue", func(p *pkg) { p.Imports = []string{testkit + "faults"} })
 	want := []string{
 		"internal/lead: domain package depends on the AWS SDK (github.com/aws/aws-sdk-go-v2/service/dynamodb)",
 		"internal/ads: imports the AWS SDK (github.com/aws/aws-sdk-go-v2/service/secretsmanager)",
 		"internal/dynamo: adapter or job runner depends on " + httpapi,
 		"internal/dynamo: imports " + httpapi + " (only internal/app, cmd/* and functions/* may)",
+		"internal/queue: production code imports the test-only " + testkit + "faults",
 	}
 	if got := violations(pkgs); !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -24,12 +24,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/xuri/excelize/v2"
 
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/export"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -136,9 +136,9 @@ func newFixture(t *testing.T, leads exportjob.Leads) *fixture {
 	t.Helper()
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("exp"))
-	must(t, s3bucket.Create(context.Background(), client, bucket))
+	must(t, s3store.Create(context.Background(), client, bucket))
 	f := &fixture{t: t, store: testenv.Store(t), s3: client, bucket: bucket, tenant: testenv.UniqueName("t"), pump: &pump{}}
-	f.runner = &exportjob.Runner{Leads: leads, Jobs: f.store, Files: exportjob.NewS3Files(client, bucket), Starter: f.pump, TempDir: t.TempDir()}
+	f.runner = &exportjob.Runner{Leads: leads, Jobs: f.store, Files: s3store.NewExportFiles(client, bucket), Starter: f.pump, TempDir: t.TempDir()}
 	return f
 }
 

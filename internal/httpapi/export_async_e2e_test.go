@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -29,8 +29,8 @@ func (s *stack) enableExports() (*s3.Client, string, *exportjob.Runner) {
 	s.t.Helper()
 	client := testenv.S3(s.t)
 	bucket := strings.ToLower(testenv.UniqueName("exports"))
-	must(s.t, s3bucket.Create(context.Background(), client, bucket))
-	files := exportjob.NewS3Files(client, bucket)
+	must(s.t, s3store.Create(context.Background(), client, bucket))
+	files := s3store.NewExportFiles(client, bucket)
 	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, Starter: s.inline, TempDir: s.t.TempDir()}
 	s.inline.Handlers[jobs.TypeExport] = runner.Handle
 	s.deps.ExportFiles = files

@@ -24,12 +24,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/xuri/excelize/v2"
 
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/sqsrunner"
 	"github.com/leadflow/leadflow/internal/testenv"
 	"github.com/leadflow/leadflow/internal/worker"
@@ -55,8 +55,8 @@ func newExportStack(t *testing.T, tune func(*exportjob.Runner)) *exportStack {
 	q := queue.New(sqsClient, url)
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("exports"))
-	must(t, s3bucket.Create(ctx, client, bucket))
-	files := exportjob.NewS3Files(client, bucket)
+	must(t, s3store.Create(ctx, client, bucket))
+	files := s3store.NewExportFiles(client, bucket)
 	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, Starter: jobs.QueueStarter{Queue: q}, TempDir: t.TempDir()}
 	tune(runner)
 	s.deps.JobStarter = jobs.QueueStarter{Queue: q}

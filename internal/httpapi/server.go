@@ -59,7 +59,7 @@ type Deps struct {
 	ExportFiles ExportFiles
 	// ImportUploads presigns import uploads (optional: without it, POST
 	// /v1/imports/uploads and imports by upload_id are refused);
-	// MaxUploadBytes bounds an uploaded file (0 = upload.MaxBytes).
+	// MaxUploadBytes bounds an uploaded file (0 = s3store.UploadMaxBytes).
 	ImportUploads  ImportUploads
 	MaxUploadBytes int64
 }

@@ -58,7 +58,7 @@ type Runner struct {
 
 	// Uploads reads uploaded files (nil: imports by upload fail).
 	Uploads Uploads
-	// MaxUploadBytes bounds an uploaded file (0 = upload.MaxBytes).
+	// MaxUploadBytes bounds an uploaded file (0 = s3store.UploadMaxBytes).
 	MaxUploadBytes int64
 }
 

@@ -21,6 +21,7 @@ const (
 	PrefixSavedFilter = "sf_"
 	PrefixJob         = "job_" // job records (bulk actions, exports)
 	PrefixImport      = "imp_" // imports (also the id of the import's job record)
+	PrefixUpload      = "upl_" // files uploaded for import (s3store.ValidUploadID)
 )
 
 var (
