@@ -59,6 +59,7 @@ import (
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/worker"
 )
 
@@ -66,7 +67,7 @@ import (
 const PageSize = 500
 
 // URLTTL is how long a presigned download URL works.
-const URLTTL = 15 * time.Minute
+const URLTTL = s3store.ExportURLTTL
 
 // Defaults of the per-message bounds (see Runner).
 const (
@@ -137,10 +138,7 @@ type State struct {
 }
 
 // Part is one uploaded part of a multipart upload.
-type Part struct {
-	N    int32  `json:"n"`
-	ETag string `json:"etag"`
-}
+type Part = s3store.Part
 
 // Runner runs export jobs.
 type Runner struct {

@@ -94,11 +94,9 @@ func FetchMetaLead(tenantID string, p FetchMetaLeadPayload) queue.Job {
 func MetaJobID(siteID, leadgenID string) string { return "meta:" + siteID + ":" + leadgenID }
 
 // Marshal encodes a payload of this package. Payloads are plain structs
-// of strings, numbers, times and lead queries, which always encode.
+// of strings, numbers and validated lead queries, which encode; like the
+// builders above, it does not return json.Marshal's error.
 func Marshal(p any) json.RawMessage {
-	b, err := json.Marshal(p)
-	if err != nil {
-		panic("jobs: payload does not encode: " + err.Error())
-	}
+	b, _ := json.Marshal(p)
 	return b
 }

@@ -7,13 +7,22 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
-	"github.com/leadflow/leadflow/internal/exportjob"
 )
+
+// ExportURLTTL is how long a presigned export download URL works.
+const ExportURLTTL = 15 * time.Minute
+
+// Part is one uploaded part of a multipart upload (an export's state
+// keeps them between messages).
+type Part struct {
+	N    int32  `json:"n"`
+	ETag string `json:"etag"`
+}
 
 // ExportFiles keeps export files and their pieces in an S3 bucket
 // (exportjob.Files).
@@ -82,7 +91,7 @@ func (f *ExportFiles) UploadPart(ctx context.Context, key, uploadID string, n in
 }
 
 // CompleteUpload joins parts, in order, into the object.
-func (f *ExportFiles) CompleteUpload(ctx context.Context, key, uploadID string, parts []exportjob.Part) error {
+func (f *ExportFiles) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) error {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.N), ETag: aws.String(p.ETag)}
@@ -99,10 +108,10 @@ func (f *ExportFiles) AbortUpload(ctx context.Context, key, uploadID string) err
 	return f.Wrap("abort upload", key, err)
 }
 
-// Presign returns a GET URL for key, valid for exportjob.URLTTL.
+// Presign returns a GET URL for key, valid for ExportURLTTL.
 func (f *ExportFiles) Presign(ctx context.Context, key string) (string, error) {
 	req, err := f.Presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.Name), Key: aws.String(key)},
-		s3.WithPresignExpires(exportjob.URLTTL))
+		s3.WithPresignExpires(ExportURLTTL))
 	if err != nil {
 		return "", f.Wrap("presign", key, err)
 	}
