@@ -23,13 +23,13 @@ import (
 
 	"github.com/leadflow/leadflow/internal/app"
 	"github.com/leadflow/leadflow/internal/auth"
-	"github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/demo"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/emulator"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 )
 
 func main() {
@@ -107,7 +107,7 @@ func run() error {
 		return fmt.Errorf("create queue: %w", err)
 	}
 	os.Setenv("LEADFLOW_JOBS_QUEUE_URL", queueURL)
-	if err := bucket.Create(ctx, app.NewS3(awsCfg), "leadflow-exports"); err != nil {
+	if err := s3store.Create(ctx, app.NewS3(awsCfg), "leadflow-exports"); err != nil {
 		return fmt.Errorf("create exports bucket: %w", err)
 	}
 	if os.Getenv("LEADFLOW_GRAPH_URL") == "" {

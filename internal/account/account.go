@@ -128,7 +128,7 @@ type AdsSecrets struct {
 	// MetaVerifyToken is what Meta echoes when the webhook is registered.
 	MetaVerifyToken string `json:"meta_verify_token,omitempty"`
 	// MetaPageToken reads leads from the Graph API. Locally it is kept
-	// here; in AWS it comes from Secrets Manager (ads.SecretsManagerTokens).
+	// here; in AWS it comes from Secrets Manager (secrets.PageTokens).
 	MetaPageToken string `json:"meta_page_token,omitempty"`
 	// GoogleKey is the key Google Ads puts in each lead-form webhook body.
 	GoogleKey string `json:"google_key,omitempty"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -48,13 +49,13 @@ func FuzzParseMetaNotification(f *testing.F) {
 			}
 			// The change travels to the worker as a job payload: it must
 			// come back the same.
-			job := MetaJob{SiteID: "site_1", MetaLeadgen: ch}
+			job := MetaJob("site_1", ch)
 			b, err := json.Marshal(job)
 			if err != nil {
 				t.Fatalf("marshal job: %v", err)
 			}
-			var back MetaJob
-			if err := json.Unmarshal(b, &back); err != nil || back != job {
+			var back jobs.FetchMetaLeadPayload
+			if err := json.Unmarshal(b, &back); err != nil || back != job || metaLeadgen(back) != ch {
 				t.Fatalf("job payload round trip: %+v -> %s -> %+v (%v)", job, b, back, err)
 			}
 		}

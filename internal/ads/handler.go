@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
 )
@@ -50,10 +51,10 @@ func (f *MetaFetcher) Handle(ctx context.Context, job queue.Job) error {
 
 // Fetch is Handle returning what the capture did.
 func (f *MetaFetcher) Fetch(ctx context.Context, job queue.Job) (lead.CaptureResult, error) {
-	if job.Type != JobFetchMetaLead {
-		return lead.CaptureResult{}, fmt.Errorf("ads: job %s has type %q, not %s", job.ID, job.Type, JobFetchMetaLead)
+	if job.Type != jobs.TypeFetchMetaLead {
+		return lead.CaptureResult{}, fmt.Errorf("ads: job %s has type %q, not %s", job.ID, job.Type, jobs.TypeFetchMetaLead)
 	}
-	var p MetaJob
+	var p jobs.FetchMetaLeadPayload
 	if err := json.Unmarshal(job.Payload, &p); err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: payload: %w", job.ID, err)
 	}
@@ -68,7 +69,7 @@ func (f *MetaFetcher) Fetch(ctx context.Context, job queue.Job) (lead.CaptureRes
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: page token: %w", job.ID, err)
 	}
-	gl, err := f.Graph.Lead(ctx, token, p.LeadgenID)
+	gl, err := f.Graph.Lead(ctx, token, ID(p.LeadgenID))
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: %w", job.ID, err)
 	}
@@ -76,7 +77,7 @@ func (f *MetaFetcher) Fetch(ctx context.Context, job queue.Job) (lead.CaptureRes
 	if f.Now != nil {
 		now = f.Now()
 	}
-	c, err := MetaCapture(site, p.MetaLeadgen, gl, now)
+	c, err := MetaCapture(site, metaLeadgen(p), gl, now)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: %w", job.ID, err)
 	}

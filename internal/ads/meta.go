@@ -15,11 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-)
 
-// JobFetchMetaLead is the job type of one Meta lead to read from the Graph
-// API (queue.Job.Type).
-const JobFetchMetaLead = "fetch_meta_lead"
+	"github.com/leadflow/leadflow/internal/jobs"
+)
 
 // ID is a platform object id. Meta and Google send 64-bit ids, sometimes as
 // JSON numbers; decoding them through float64 would corrupt them, so they
@@ -138,11 +136,15 @@ func ParseMetaNotification(body []byte) ([]MetaLeadgen, error) {
 	return out, nil
 }
 
-// MetaJob is the payload of a fetch_meta_lead job.
-type MetaJob struct {
-	SiteID string `json:"site_id"`
-	MetaLeadgen
+// MetaJob is the payload of the fetch_meta_lead job of one leadgen change
+// of a site (jobs.FetchMetaLead sends it).
+func MetaJob(siteID string, ch MetaLeadgen) jobs.FetchMetaLeadPayload {
+	return jobs.FetchMetaLeadPayload{SiteID: siteID, LeadgenID: string(ch.LeadgenID), PageID: string(ch.PageID), FormID: string(ch.FormID),
+		AdgroupID: string(ch.AdgroupID), AdID: string(ch.AdID), CreatedTime: ch.CreatedTime}
 }
 
-// MetaJobID is the job id (idempotency key) of one Meta lead of a site.
-func MetaJobID(siteID string, leadgenID ID) string { return "meta:" + siteID + ":" + string(leadgenID) }
+// metaLeadgen is the leadgen change a fetch_meta_lead payload carries.
+func metaLeadgen(p jobs.FetchMetaLeadPayload) MetaLeadgen {
+	return MetaLeadgen{LeadgenID: ID(p.LeadgenID), PageID: ID(p.PageID), FormID: ID(p.FormID),
+		AdgroupID: ID(p.AdgroupID), AdID: ID(p.AdID), CreatedTime: p.CreatedTime}
+}

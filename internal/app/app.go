@@ -28,8 +28,9 @@ import (
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
+	"github.com/leadflow/leadflow/internal/secrets"
 	"github.com/leadflow/leadflow/internal/sweeper"
-	"github.com/leadflow/leadflow/internal/upload"
 	"github.com/leadflow/leadflow/internal/worker"
 )
 
@@ -105,20 +106,20 @@ func localEmulatorFixes(o *dynamodb.Options) {
 // exports keeps async export files in S3; nil without LEADFLOW_EXPORTS_BUCKET.
 // It is built on demand, not in Load, so functions that never export (capture,
 // sweeper) don't link the S3 client.
-func (a *App) exports() *exportjob.S3Files {
+func (a *App) exports() *s3store.ExportFiles {
 	if a.Config.ExportsBucket == "" {
 		return nil
 	}
-	return exportjob.NewS3Files(NewS3(a.awsCfg), a.Config.ExportsBucket)
+	return s3store.NewExportFiles(NewS3(a.awsCfg), a.Config.ExportsBucket)
 }
 
 // uploads keeps import uploads (imports/ in the exports bucket); nil
 // without LEADFLOW_EXPORTS_BUCKET.
-func (a *App) uploads() *upload.S3 {
+func (a *App) uploads() *s3store.Uploads {
 	if a.Config.ExportsBucket == "" {
 		return nil
 	}
-	return upload.NewS3(NewS3(a.awsCfg), a.Config.ExportsBucket)
+	return s3store.NewUploads(NewS3(a.awsCfg), a.Config.ExportsBucket)
 }
 
 // CaptureDeps returns what the capture routes need, and nothing the console
@@ -133,7 +134,7 @@ func (a *App) CaptureDeps() httpapi.Deps {
 		Now:        time.Now,
 	}
 	if a.Queue != nil {
-		d.Jobs = a.Queue
+		d.Queue = a.Queue
 	}
 	return d
 }
@@ -167,7 +168,6 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Now:          time.Now,
 
 		AdsSecrets: a.Store,
-		Jobs:       a.jobs(),
 		Reports:    a.Store,
 	}
 	d.Assignment = a.Store
@@ -178,7 +178,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		d.ImportUploads = u
 	}
 	if a.Queue != nil {
-		d.Jobs = a.Queue
+		d.Queue = a.Queue
 	}
 	return d
 }
@@ -195,16 +195,16 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 		importRunner.Uploads = u
 	}
 	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now,
-		Extra: map[string]worker.Func{
-			ads.JobFetchMetaLead: fetcher.Handle,
-			bulk.JobType:         bulkRunner.Handle,
-			importjob.JobType:    importRunner.Handle,
+		Extra: map[string]jobs.Handler{
+			jobs.TypeFetchMetaLead: fetcher.Handle,
+			jobs.TypeBulk:          bulkRunner.Handle,
+			jobs.TypeImport:        importRunner.Handle,
 		}}
 	purger := &purge.Runner{Store: a.Store, Logger: a.Logger, Now: time.Now}
 	w.Extra[jobs.TypePurgeLead] = purger.Handle
 	if files := a.exports(); files != nil {
 		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files, Starter: a.starter()}
-		w.Extra[exportjob.JobType] = exportRunner.Handle
+		w.Extra[jobs.TypeExport] = exportRunner.Handle
 	}
 	if a.Queue != nil {
 		w.Queue = a.Queue
@@ -221,21 +221,13 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
-// jobs is the queue as an interface, nil (not a nil pointer) without one.
 // captures stores captures and enqueues the assignment of new leads.
 func (a *App) captures() jobs.AssigningCaptures {
 	c := jobs.AssigningCaptures{Capturer: a.Store, Logger: a.Logger}
 	if a.Queue != nil {
-		c.Jobs = a.Queue
+		c.Queue = a.Queue
 	}
 	return c
-}
-
-func (a *App) jobs() httpapi.Jobs {
-	if a.Queue == nil {
-		return nil
-	}
-	return a.Queue
 }
 
 // MetaFetcher returns the fetch_meta_lead job handler: Graph API at
@@ -248,7 +240,7 @@ func (a *App) MetaFetcher(ctx context.Context) (*ads.MetaFetcher, error) {
 		if err != nil {
 			return nil, err
 		}
-		tokens = &ads.SecretsManagerTokens{Client: secretsmanager.NewFromConfig(awsCfg), SecretID: a.Config.MetaTokensSecret}
+		tokens = &secrets.PageTokens{Client: secretsmanager.NewFromConfig(awsCfg), SecretID: a.Config.MetaTokensSecret}
 	}
 	return &ads.MetaFetcher{
 		Sites: a.Store, Captures: a.captures(), Tokens: tokens,

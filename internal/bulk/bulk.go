@@ -18,29 +18,17 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
 )
 
-// JobType is the queue job type of bulk actions.
-const JobType = httpapi.BulkJobType
-
 // ChunkSize is how many leads one message handles.
 const ChunkSize = 100
 
-// Payload is the job's message: the request and which chunk is next.
-type Payload struct {
-	Request httpapi.BulkRequest `json:"request"`
-	Actor   lead.Actor          `json:"actor"`
-	Chunk   int                 `json:"chunk"`
-	Cursor  string              `json:"cursor,omitempty"` // filter selections
-}
-
 // Leads is what a bulk action needs from the store.
 type Leads interface {
-	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change httpapi.LeadChange) (lead.Lead, error)
+	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change lead.Change) (lead.Lead, error)
 	List(ctx context.Context, tenantID string, q lead.Query, cursor string, limit int) (lead.Page[lead.Lead], error)
 	Account(ctx context.Context, tenantID string) (account.Account, error)
 }
@@ -54,9 +42,9 @@ type Runner struct {
 }
 
 // Handle processes one chunk of a bulk job and hands the next chunk to
-// the starter. It is the worker's entry point for JobType.
+// the starter. It is the worker's entry point for jobs.TypeBulk.
 func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
-	var p Payload
+	var p jobs.BulkPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return fmt.Errorf("bulk %s: payload: %w", j.ID, err)
 	}
@@ -130,9 +118,9 @@ func reason(err error) string {
 }
 
 // apply changes one lead in its own transaction.
-func (r *Runner) apply(ctx context.Context, tenantID, id string, p Payload, acct account.Account, now time.Time) error {
+func (r *Runner) apply(ctx context.Context, tenantID, id string, p jobs.BulkPayload, acct account.Account, now time.Time) error {
 	req := p.Request
-	if req.Action == httpapi.BulkRestore {
+	if req.Action == jobs.BulkRestore {
 		ctx = lead.WithDeleted(ctx)
 	}
 	_, err := r.Leads.Update(ctx, tenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
@@ -143,31 +131,31 @@ func (r *Runner) apply(ctx context.Context, tenantID, id string, p Payload, acct
 
 // Change applies a bulk action to one lead and returns its history
 // entries (none when the lead already was as asked).
-func Change(l *lead.Lead, req httpapi.BulkRequest, actor lead.Actor, acct account.Account, now time.Time) ([]lead.Event, error) {
+func Change(l *lead.Lead, req jobs.BulkRequest, actor lead.Actor, acct account.Account, now time.Time) ([]lead.Event, error) {
 	var patch lead.Patch
 	switch req.Action {
-	case httpapi.BulkClassify:
+	case jobs.BulkClassify:
 		c := lead.Classification(req.Classification)
 		patch.Classification = &c
-	case httpapi.BulkAddGroup:
+	case jobs.BulkAddGroup:
 		patch.AddGroups = []string{req.GroupID}
-	case httpapi.BulkRemoveGroup:
+	case jobs.BulkRemoveGroup:
 		patch.RemoveGroups = []string{req.GroupID}
-	case httpapi.BulkAddTag:
+	case jobs.BulkAddTag:
 		patch.AddTags = []string{req.Tag}
-	case httpapi.BulkRemoveTag:
+	case jobs.BulkRemoveTag:
 		patch.RemoveTags = []string{req.Tag}
-	case httpapi.BulkAssign:
+	case jobs.BulkAssign:
 		patch.OwnerID = &req.OwnerID
-	case httpapi.BulkChangeState:
+	case jobs.BulkChangeState:
 		st := lead.State(req.State)
 		patch.State = &st
 		if req.SubState != "" {
 			patch.SubState = &req.SubState
 		}
-	case httpapi.BulkDelete:
+	case jobs.BulkDelete:
 		return l.SoftDelete(actor, now), nil
-	case httpapi.BulkRestore:
+	case jobs.BulkRestore:
 		return l.Restore(actor, now)
 	default:
 		return nil, fmt.Errorf("unknown bulk action %q", req.Action)

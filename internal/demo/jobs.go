@@ -7,7 +7,6 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/assign"
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 )
@@ -18,7 +17,7 @@ type JobStore interface {
 	PutAssignmentRules(ctx context.Context, tenantID string, r assign.Rules, ifVersion int64) (assign.Rules, error)
 	LeadIDByKey(ctx context.Context, tenantID string, k lead.IdentityKey) (string, error)
 	Account(ctx context.Context, tenantID string) (account.Account, error)
-	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change httpapi.LeadChange) (lead.Lead, error)
+	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change lead.Change) (lead.Lead, error)
 	MarkSent(ctx context.Context, d lead.DueChange, at time.Time) error
 }
 

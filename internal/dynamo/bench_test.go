@@ -205,8 +205,9 @@ func BenchmarkDetail(b *testing.B) {
 }
 
 // BenchmarkCaptureVsRawTransact compares capture throughput with raw
-// TransactWriteItems calls of the same item shape (META, e-mail key, rate
-// counter, event and four messages, same conditions) on the same emulator,
+// TransactWriteItems calls of the same item shape (every item of the lead's
+// partition, e-mail key, rate counter, attribution counters, same
+// conditions; see rawTemplate) on the same emulator,
 // at 1 and 16 concurrent callers. Each iteration runs 4 rounds of: 40 new
 // captures, 40 raw transactions, 40 repeat captures (the persons of the
 // round's new captures again).
@@ -274,21 +275,46 @@ func runBatch(b *testing.B, workers, n int, op func(i int) error) time.Duration 
 
 // rawTemplate captures one lead, reads back the items that capture wrote
 // and returns a builder of a transaction writing copies of them under fresh
-// keys, with the same conditions capture uses.
+// keys, with the same conditions capture uses: every item of the lead's
+// partition (META, the event, the messages, the list-index and search-token
+// items), the e-mail key, the rate-limit counter and the two attribution
+// counter updates (first and last touch). It fails the benchmark unless the
+// raw transaction has exactly as many actions as the capture's own, so the
+// comparison stays like for like when capture writes more.
 func rawTemplate(b *testing.B, e *env) func(int64) []types.TransactWriteItem {
 	ctx := context.Background()
 	email := fmt.Sprintf("tmpl%d@example.com", benchSeq.Add(1))
-	r, err := e.store.Capture(ctx, e.site, benchCapture(e, email))
-	if err != nil {
-		b.Fatal(err)
+	var captureActions atomic.Int64
+	sized := dynamodb.New(e.client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("leadflowTransactSize",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if tw, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
+						captureActions.Store(int64(len(tw.TransactItems)))
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.After)
+		})
+	})
+	r, err := dynamo.New(sized, e.table).Capture(ctx, e.site, benchCapture(e, email))
+	if err != nil || !r.Created {
+		b.Fatalf("template capture: %+v %v", r, err)
 	}
 	out, err := e.client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(e.table),
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "T#" + e.site.TenantID + "#LEAD#" + r.LeadID}},
 	})
-	if err != nil || len(out.Items) != 6 {
-		b.Fatalf("template query: %d items, %v", len(out.Items), err)
+	if err != nil {
+		b.Fatalf("template query: %v", err)
+	}
+	kinds := map[string]int{}
+	for _, it := range out.Items {
+		sk := it["SK"].(*types.AttributeValueMemberS).Value
+		kinds[strings.SplitN(sk, "#", 2)[0]]++
+	}
+	if kinds["META"] != 1 || kinds["EVT"] != 1 || kinds["MSG"] != 4 || kinds["IX"] == 0 || kinds["IXQ"] == 0 {
+		b.Fatalf("template partition: %v", kinds)
 	}
 	keyItem, err := e.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(e.table),
@@ -309,7 +335,7 @@ func rawTemplate(b *testing.B, e *env) func(int64) []types.TransactWriteItem {
 		c["PK"] = &types.AttributeValueMemberS{Value: pk}
 		return c
 	}
-	return func(i int64) []types.TransactWriteItem {
+	build := func(i int64) []types.TransactWriteItem {
 		pk := fmt.Sprintf("RAW#%d", i)
 		var items []types.TransactWriteItem
 		for _, it := range out.Items {
@@ -338,6 +364,24 @@ func rawTemplate(b *testing.B, e *env) func(int64) []types.TransactWriteItem {
 					":ttl": &types.AttributeValueMemberN{Value: "1"},
 				},
 			}})
+		for _, touch := range []string{"first", "last"} {
+			items = append(items, types.TransactWriteItem{Update: &types.Update{
+				TableName: table,
+				Key: map[string]types.AttributeValue{
+					"PK": &types.AttributeValueMemberS{Value: pk + "#ATTR#" + touch}, "SK": &types.AttributeValueMemberS{Value: "site#src#med#camp"},
+				},
+				UpdateExpression:         aws.String("ADD #leads :one, #s0 :one SET #site = :site, #src = :v, #med = :v, #camp = :v"),
+				ExpressionAttributeNames: map[string]string{"#leads": "leads", "#s0": "state_new", "#site": "site_id", "#src": "source", "#med": "medium", "#camp": "campaign"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":one": &types.AttributeValueMemberN{Value: "1"}, ":site": &types.AttributeValueMemberS{Value: e.site.ID},
+					":v": &types.AttributeValueMemberS{Value: "bench"},
+				},
+			}})
+		}
 		return items
 	}
+	if got, want := len(build(0)), int(captureActions.Load()); got != want {
+		b.Fatalf("raw transaction has %d actions, the capture's has %d: the template no longer matches capture", got, want)
+	}
+	return build
 }

@@ -394,33 +394,13 @@ func (st *Store) fill(items []types.TransactWriteItem, msgs []map[string]types.A
 	return items, nil
 }
 
-// batchPut writes items 25 at a time, resubmitting unprocessed ones.
+// batchPut writes items 25 at a time (batchWrite).
 func (st *Store) batchPut(ctx context.Context, items []map[string]types.AttributeValue) error {
-	for len(items) > 0 {
-		chunk := items[:min(25, len(items))]
-		items = items[len(chunk):]
-		reqs := make([]types.WriteRequest, len(chunk))
-		for i, it := range chunk {
-			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
-		}
-		pending := map[string][]types.WriteRequest{*st.table: reqs}
-		for attempt := 1; len(pending) > 0; attempt++ {
-			out, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return err
-			}
-			pending = out.UnprocessedItems
-			if len(pending) > 0 {
-				if attempt >= maxAttempts {
-					return fmt.Errorf("batch write: %w", ErrContention)
-				}
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
-		}
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
-	return nil
+	return st.batchWrite(ctx, "batch write", reqs)
 }
 
 // added returns the keys in after that are not in before.

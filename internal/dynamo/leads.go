@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -205,7 +204,7 @@ func page[T any](ctx context.Context, st *Store, tenantID, leadID, prefix, curso
 // and the identity-key moves its contact changes imply. change may run more
 // than once (on a fresh read each time) when ifVersion is 0 and another
 // write got in between.
-func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change httpapi.LeadChange) (lead.Lead, error) {
+func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change lead.Change) (lead.Lead, error) {
 	for attempt := 1; ; attempt++ {
 		l, err := st.getLead(ctx, tenantID, leadID)
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -67,7 +66,7 @@ func (st *Store) AddNote(ctx context.Context, tenantID, leadID string, note lead
 // lead.ErrForbidden, returned as is) and writes it with its history entry,
 // conditional on the note's version read. On a concurrent edit it re-reads
 // and calls change again.
-func (st *Store) UpdateNote(ctx context.Context, tenantID, leadID, noteID string, change httpapi.NoteChange) (lead.Note, error) {
+func (st *Store) UpdateNote(ctx context.Context, tenantID, leadID, noteID string, change lead.NoteChange) (lead.Note, error) {
 	var out lead.Note
 	err := st.changeNote(ctx, tenantID, leadID, noteID, change, false, &out)
 	return out, err
@@ -75,11 +74,11 @@ func (st *Store) UpdateNote(ctx context.Context, tenantID, leadID, noteID string
 
 // DeleteNote reads a note, lets change authorize the deletion and build its
 // history entry, then deletes the note with that entry in one transaction.
-func (st *Store) DeleteNote(ctx context.Context, tenantID, leadID, noteID string, change httpapi.NoteChange) error {
+func (st *Store) DeleteNote(ctx context.Context, tenantID, leadID, noteID string, change lead.NoteChange) error {
 	return st.changeNote(ctx, tenantID, leadID, noteID, change, true, nil)
 }
 
-func (st *Store) changeNote(ctx context.Context, tenantID, leadID, noteID string, change httpapi.NoteChange, del bool, out *lead.Note) error {
+func (st *Store) changeNote(ctx context.Context, tenantID, leadID, noteID string, change lead.NoteChange, del bool, out *lead.Note) error {
 	pk := leadPK(tenantID, leadID)
 	op := "update"
 	if del {

@@ -248,32 +248,11 @@ func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res l
 	return res, nil
 }
 
-// batchDelete deletes items by key 25 at a time, resubmitting unprocessed
-// ones.
+// batchDelete deletes items by key 25 at a time (batchWrite).
 func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
-	for len(keys) > 0 {
-		chunk := keys[:min(25, len(keys))]
-		keys = keys[len(chunk):]
-		reqs := make([]types.WriteRequest, len(chunk))
-		for i, k := range chunk {
-			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
-		}
-		pending := map[string][]types.WriteRequest{*st.table: reqs}
-		for attempt := 1; len(pending) > 0; attempt++ {
-			out, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return fmt.Errorf("batch delete: %w", err)
-			}
-			pending = out.UnprocessedItems
-			if len(pending) > 0 {
-				if attempt >= maxAttempts {
-					return fmt.Errorf("batch delete: %w", ErrContention)
-				}
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
-		}
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
 	}
-	return nil
+	return st.batchWrite(ctx, "batch delete", reqs)
 }

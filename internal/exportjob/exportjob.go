@@ -56,21 +56,18 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/export"
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/worker"
 )
-
-// JobType is the queue job type of exports.
-const JobType = httpapi.ExportJobType
 
 // PageSize is how many leads one list query reads.
 const PageSize = 500
 
 // URLTTL is how long a presigned download URL works.
-const URLTTL = 15 * time.Minute
+const URLTTL = s3store.ExportURLTTL
 
 // Defaults of the per-message bounds (see Runner).
 const (
@@ -121,13 +118,6 @@ type Files interface {
 	Presign(ctx context.Context, key string) (string, error)
 }
 
-// Payload is an export message: the API's request plus the message's
-// number (0 for the one the API sends).
-type Payload struct {
-	httpapi.ExportPayload
-	Chunk int `json:"chunk"`
-}
-
 // Stages of an export.
 const (
 	stageRead     = ""         // reading the selection
@@ -148,10 +138,7 @@ type State struct {
 }
 
 // Part is one uploaded part of a multipart upload.
-type Part struct {
-	N    int32  `json:"n"`
-	ETag string `json:"etag"`
-}
+type Part = s3store.Part
 
 // Runner runs export jobs.
 type Runner struct {
@@ -183,7 +170,7 @@ func (e errRefused) Error() string { return e.field + ": " + e.reason }
 
 // Handle runs one message of an export and enqueues the next.
 func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
-	var p Payload
+	var p jobs.ExportPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return worker.Permanent(fmt.Errorf("export %s: payload: %w", j.ID, err))
 	}
@@ -246,7 +233,7 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 }
 
 // step does the work of message p.Chunk from state st and records it.
-func (r *Runner) step(ctx context.Context, j queue.Job, p Payload, st State) error {
+func (r *Runner) step(ctx context.Context, j queue.Job, p jobs.ExportPayload, st State) error {
 	switch st.Stage {
 	case stageComplete:
 		return r.complete(ctx, j, p, st)
@@ -264,7 +251,7 @@ type attempt struct {
 }
 
 // read reads the next stretch of the selection.
-func (r *Runner) read(ctx context.Context, j queue.Job, p Payload, st State) (err error) {
+func (r *Runner) read(ctx context.Context, j queue.Job, p jobs.ExportPayload, st State) (err error) {
 	now := r.now()
 	end := now.Add(r.budget())
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-Reserve).Before(end) {
@@ -401,7 +388,7 @@ func (r *Runner) uploadPart(ctx context.Context, j queue.Job, key string, st *St
 }
 
 // complete completes the multipart upload of a CSV or XML export.
-func (r *Runner) complete(ctx context.Context, j queue.Job, p Payload, st State) error {
+func (r *Runner) complete(ctx context.Context, j queue.Job, p jobs.ExportPayload, st State) error {
 	key := Key(j.TenantID, j.ID, p.Format)
 	if err := r.Files.CompleteUpload(ctx, key, st.Upload, st.Parts); err != nil {
 		// An earlier delivery may have completed it before it could
@@ -414,7 +401,7 @@ func (r *Runner) complete(ctx context.Context, j queue.Job, p Payload, st State)
 }
 
 // assemble writes an XLSX export's row chunks into the file.
-func (r *Runner) assemble(ctx context.Context, j queue.Job, p Payload, st State) error {
+func (r *Runner) assemble(ctx context.Context, j queue.Job, p jobs.ExportPayload, st State) error {
 	f, err := os.CreateTemp(r.TempDir, "export-*.xlsx")
 	if err != nil {
 		return err
@@ -483,7 +470,7 @@ func (r *Runner) sheetChunk(ctx context.Context, sheet export.Sheet, key string)
 }
 
 // finish records the file on the job.
-func (r *Runner) finish(ctx context.Context, j queue.Job, p Payload, key string) error {
+func (r *Runner) finish(ctx context.Context, j queue.Job, p jobs.ExportPayload, key string) error {
 	url, err := r.Files.Presign(ctx, key)
 	if err != nil {
 		return err
@@ -502,7 +489,7 @@ func (r *Runner) advance(ctx context.Context, j queue.Job, prog jobs.Progress, s
 
 // fail ends a job that cannot succeed: the reason goes on the record
 // under field, and what the export wrote so far is removed.
-func (r *Runner) fail(ctx context.Context, j queue.Job, p Payload, st State, field, reason string) error {
+func (r *Runner) fail(ctx context.Context, j queue.Job, p jobs.ExportPayload, st State, field, reason string) error {
 	ctx = context.WithoutCancel(ctx)
 	err := r.Jobs.AdvanceJob(ctx, j.TenantID, j.ID, jobs.Progress{Chunk: p.Chunk, Failed: 1, Finished: true, Abort: true,
 		Errors: []jobs.ItemError{{ID: field, Reason: reason}}})

@@ -24,13 +24,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/xuri/excelize/v2"
 
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/export"
 	"github.com/leadflow/leadflow/internal/exportjob"
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -101,7 +100,7 @@ type pump struct {
 func (p *pump) Start(_ context.Context, j queue.Job) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var pl exportjob.Payload
+	var pl jobs.ExportPayload
 	_ = json.Unmarshal(j.Payload, &pl)
 	if p.failOnce > 0 && pl.Chunk == p.failOnce {
 		p.failOnce = 0
@@ -137,9 +136,9 @@ func newFixture(t *testing.T, leads exportjob.Leads) *fixture {
 	t.Helper()
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("exp"))
-	must(t, s3bucket.Create(context.Background(), client, bucket))
+	must(t, s3store.Create(context.Background(), client, bucket))
 	f := &fixture{t: t, store: testenv.Store(t), s3: client, bucket: bucket, tenant: testenv.UniqueName("t"), pump: &pump{}}
-	f.runner = &exportjob.Runner{Leads: leads, Jobs: f.store, Files: exportjob.NewS3Files(client, bucket), Starter: f.pump, TempDir: t.TempDir()}
+	f.runner = &exportjob.Runner{Leads: leads, Jobs: f.store, Files: s3store.NewExportFiles(client, bucket), Starter: f.pump, TempDir: t.TempDir()}
 	return f
 }
 
@@ -147,10 +146,10 @@ func newFixture(t *testing.T, leads exportjob.Leads) *fixture {
 func (f *fixture) start(format string) string {
 	id := testenv.UniqueName("job")
 	now := time.Now().UTC().Format(time.RFC3339)
-	must(f.t, f.store.CreateJob(context.Background(), f.tenant, jobs.Record{ID: id, Type: exportjob.JobType, Status: jobs.StatusQueued,
+	must(f.t, f.store.CreateJob(context.Background(), f.tenant, jobs.Record{ID: id, Type: jobs.TypeExport, Status: jobs.StatusQueued,
 		Errors: []jobs.ItemError{}, CreatedAt: now, UpdatedAt: now}))
-	payload, _ := json.Marshal(httpapi.ExportPayload{Format: format})
-	must(f.t, f.pump.Start(context.Background(), queue.Job{ID: id, Type: exportjob.JobType, TenantID: f.tenant, Payload: payload}))
+	payload, _ := json.Marshal(jobs.ExportPayload{Format: format})
+	must(f.t, f.pump.Start(context.Background(), queue.Job{ID: id, Type: jobs.TypeExport, TenantID: f.tenant, Payload: payload}))
 	return id
 }
 
@@ -325,8 +324,8 @@ func (r *racing) AdvanceJob(ctx context.Context, tenantID, jobID string, p jobs.
 	delete(r.chunks, p.Chunk)
 	r.mu.Unlock()
 	if race {
-		payload, _ := json.Marshal(exportjob.Payload{ExportPayload: httpapi.ExportPayload{Format: r.format}, Chunk: p.Chunk})
-		if err := r.runner.Handle(ctx, queue.Job{ID: jobID, Type: exportjob.JobType, TenantID: tenantID, Payload: payload}); err != nil {
+		payload, _ := json.Marshal(jobs.ExportPayload{Format: r.format, Chunk: p.Chunk})
+		if err := r.runner.Handle(ctx, queue.Job{ID: jobID, Type: jobs.TypeExport, TenantID: tenantID, Payload: payload}); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -11,9 +10,9 @@ import (
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/attribution"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
-	"github.com/leadflow/leadflow/internal/queue"
 )
 
 // adsSite resolves the site of an ads webhook and its secrets, answering
@@ -118,14 +117,13 @@ func (s *server) metaWebhook(w http.ResponseWriter, r *http.Request) {
 		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "Not a Meta page webhook notification: " + err.Error()}})
 		return
 	}
-	if s.Jobs == nil {
+	if s.Queue == nil {
 		s.unavailable(w, r, site, errors.New("no jobs queue configured"))
 		return
 	}
 	for _, ch := range changes {
-		payload, _ := json.Marshal(ads.MetaJob{SiteID: site.ID, MetaLeadgen: ch})
-		job := queue.Job{ID: ads.MetaJobID(site.ID, ch.LeadgenID), Type: ads.JobFetchMetaLead, TenantID: site.TenantID, Payload: payload}
-		if err := s.Jobs.Send(r.Context(), job, 0); err != nil {
+		job := jobs.FetchMetaLead(site.TenantID, ads.MetaJob(site.ID, ch))
+		if err := s.Queue.Send(r.Context(), job, 0); err != nil {
 			// Meta redelivers on a non-200; jobs already sent are idempotent.
 			s.unavailable(w, r, site, err)
 			return

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/ads"
+	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -248,7 +248,7 @@ func TestMetaLeadAdsEndToEnd(t *testing.T) {
 	if !ok {
 		t.Fatal("no fetch_meta_lead job")
 	}
-	if job.Type != ads.JobFetchMetaLead || job.TenantID != f.tenant || job.ID != "meta:"+f.site.ID+":444444444444444444" {
+	if job.Type != jobs.TypeFetchMetaLead || job.TenantID != f.tenant || job.ID != "meta:"+f.site.ID+":444444444444444444" {
 		t.Errorf("job %+v", job)
 	}
 	res, err := f.fetcher.Fetch(ctx, job)
@@ -335,14 +335,14 @@ func TestMetaGraphErrorsRetryThenDeadLetter(t *testing.T) {
 	if receives != queue.MaxReceiveCount {
 		t.Errorf("received %d times, want %d", receives, queue.MaxReceiveCount)
 	}
-	if j, _, ok := f.nextJob(f.dlq, 2); !ok || j.Type != ads.JobFetchMetaLead {
+	if j, _, ok := f.nextJob(f.dlq, 2); !ok || j.Type != jobs.TypeFetchMetaLead {
 		t.Fatalf("dead-letter queue: %+v %v", j, ok)
 	}
 
 	// An outage (HTTP 500) and a bad token fail the same way.
 	f.graph.fail(true)
-	payload, _ := json.Marshal(ads.MetaJob{SiteID: f.site.ID, MetaLeadgen: ads.MetaLeadgen{LeadgenID: "444444444444444444"}})
-	job := queue.Job{ID: "j", Type: ads.JobFetchMetaLead, TenantID: f.tenant, Payload: payload}
+	job := jobs.FetchMetaLead(f.tenant, jobs.FetchMetaLeadPayload{SiteID: f.site.ID, LeadgenID: "444444444444444444"})
+	job.ID = "j"
 	if err := f.fetcher.Handle(ctx, job); !errors.As(err, &ge) || ge.Status != 500 {
 		t.Errorf("outage: %v", err)
 	}

@@ -241,4 +241,3 @@ func mustLoc(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
-

@@ -14,39 +14,8 @@ import (
 	"github.com/leadflow/leadflow/internal/queue"
 )
 
-// Bulk actions.
-const (
-	BulkClassify    = "classify"
-	BulkAddGroup    = "add_group"
-	BulkRemoveGroup = "remove_group"
-	BulkAddTag      = "add_tag"
-	BulkRemoveTag   = "remove_tag"
-	BulkAssign      = "assign"       // admin
-	BulkChangeState = "change_state" // state, sub_state
-	BulkDelete      = "delete"       // admin; soft delete
-	BulkRestore     = "restore"      // admin
-)
-
-var bulkActions = []string{BulkClassify, BulkAddGroup, BulkRemoveGroup, BulkAddTag, BulkRemoveTag, BulkAssign, BulkChangeState, BulkDelete, BulkRestore}
-
-// BulkJobType is the queue job type internal/bulk handles.
-const BulkJobType = "bulk_action"
-
 // MaxBulkIDs bounds an explicit selection; larger ones use a filter.
 const MaxBulkIDs = 10000
-
-// BulkRequest is a validated POST /v1/leads/bulk body.
-type BulkRequest struct {
-	Action         string      `json:"action"`
-	IDs            []string    `json:"ids,omitempty"`
-	Filter         *lead.Query `json:"filter,omitempty"`
-	Classification string      `json:"classification,omitempty"`
-	GroupID        string      `json:"group_id,omitempty"`
-	Tag            string      `json:"tag,omitempty"`
-	OwnerID        string      `json:"owner_id,omitempty"`
-	State          string      `json:"state,omitempty"`
-	SubState       string      `json:"sub_state,omitempty"`
-}
 
 type bulkBody struct {
 	Action         string             `json:"action"`
@@ -73,10 +42,10 @@ func (s *server) leadBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := &lead.InvalidError{}
-	req := BulkRequest{Action: in.Action, Classification: in.Classification, GroupID: strings.TrimSpace(in.GroupID),
+	req := jobs.BulkRequest{Action: in.Action, Classification: in.Classification, GroupID: strings.TrimSpace(in.GroupID),
 		Tag: lead.NormalizeTag(in.Tag), State: in.State, SubState: strings.TrimSpace(in.SubState)}
-	if !slices.Contains(bulkActions, in.Action) {
-		bad.Add("action", "not_allowed", "action must be one of "+strings.Join(bulkActions, ", ")+".")
+	if !slices.Contains(jobs.BulkActions, in.Action) {
+		bad.Add("action", "not_allowed", "action must be one of "+strings.Join(jobs.BulkActions, ", ")+".")
 	}
 	switch {
 	case (len(in.IDs) > 0) == (in.Filter != nil):
@@ -108,26 +77,26 @@ func (s *server) leadBulk(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch in.Action {
-	case BulkClassify:
+	case jobs.BulkClassify:
 		if !lead.Classification(in.Classification).Valid() && in.Classification != "" {
 			bad.Add("classification", "not_allowed", "classification must be male, female, press, company or empty.")
 		}
-	case BulkAddGroup, BulkRemoveGroup:
+	case jobs.BulkAddGroup, jobs.BulkRemoveGroup:
 		if req.GroupID == "" {
 			bad.Add("group_id", "required", "Name the group.")
 		} else if err := s.checkGroups(r, p.TenantID, "group_id", []string{req.GroupID}); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-	case BulkAddTag, BulkRemoveTag:
+	case jobs.BulkAddTag, jobs.BulkRemoveTag:
 		if !lead.ValidTag(req.Tag) {
 			bad.Add("tag", "invalid", "A tag is 1 to 50 characters.")
 		}
-	case BulkChangeState:
+	case jobs.BulkChangeState:
 		if !lead.State(in.State).Valid() {
 			bad.Add("state", "not_allowed", "state must be one of new, in_progress, sale, no_sale.")
 		}
-	case BulkAssign:
+	case jobs.BulkAssign:
 		if in.OwnerID == nil {
 			bad.Add("owner_id", "required", "Name the owner (\"\" unassigns).")
 		} else {
@@ -138,25 +107,24 @@ func (s *server) leadBulk(w http.ResponseWriter, r *http.Request) {
 		problem.Invalid(w, bad.Errors)
 		return
 	}
-	if slices.Contains([]string{BulkAssign, BulkDelete, BulkRestore}, in.Action) && !p.IsAdmin() {
+	if slices.Contains([]string{jobs.BulkAssign, jobs.BulkDelete, jobs.BulkRestore}, in.Action) && !p.IsAdmin() {
 		problem.Write(w, problem.New(http.StatusForbidden, "forbidden", "Only admins assign, delete or restore leads."))
 		return
 	}
-	if in.Action == BulkAssign {
+	if in.Action == jobs.BulkAssign {
 		if err := s.checkOwner(r, p.TenantID, req.OwnerID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
-	payload, _ := json.Marshal(map[string]any{"request": req, "actor": lead.Actor{Type: lead.ActorUser, ID: p.UserID}, "chunk": 0})
-	s.startJob(w, r, BulkJobType, len(req.IDs), payload)
+	s.startJob(w, r, jobs.TypeBulk, len(req.IDs), jobs.Marshal(jobs.BulkPayload{Request: req, Actor: lead.Actor{Type: lead.ActorUser, ID: p.UserID}}))
 }
 
 // startJob records a job and hands it to the starter; 202 with the record.
 func (s *server) startJob(w http.ResponseWriter, r *http.Request, typ string, expected int, payload []byte) {
 	p := principal(r)
 	now := s.Now().UTC()
-	rec := jobs.Record{ID: lead.NewID(PrefixJob, now), Type: typ, Status: jobs.StatusQueued, Expected: expected,
+	rec := jobs.Record{ID: lead.NewID(lead.PrefixJob, now), Type: typ, Status: jobs.StatusQueued, Expected: expected,
 		Errors: []jobs.ItemError{}, CreatedBy: p.UserID, CreatedAt: now.Format(time.RFC3339), UpdatedAt: now.Format(time.RFC3339)}
 	if err := s.JobRecords.CreateJob(r.Context(), p.TenantID, rec); err != nil {
 		s.fail(w, r, err)

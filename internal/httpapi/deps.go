@@ -8,7 +8,6 @@ import (
 	"github.com/leadflow/leadflow/internal/attribution"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
-	"github.com/leadflow/leadflow/internal/queue"
 )
 
 // The interfaces below are what the handlers need from storage; the DynamoDB
@@ -33,12 +32,11 @@ type Accounts interface {
 	User(ctx context.Context, tenantID, userID string) (account.User, error)
 }
 
-// LeadChange mutates a lead read from the store and returns the history
-// entries describing what it changed. Returning an error aborts the write.
-type LeadChange func(l *lead.Lead) ([]lead.Event, error)
+// LeadChange is lead.Change, the handlers' name for it.
+type LeadChange = lead.Change
 
-// NoteChange edits a note in place and returns its history entry.
-type NoteChange func(n *lead.Note) (lead.Event, error)
+// NoteChange is lead.NoteChange.
+type NoteChange = lead.NoteChange
 
 // Leads reads and changes leads of one tenant. Every method takes the tenant
 // id first; a lead of another tenant is lead.ErrNotFound.
@@ -62,10 +60,9 @@ type AdsSecrets interface {
 	AdsSecrets(ctx context.Context, tenantID, siteID string) (account.AdsSecrets, error)
 }
 
-// Jobs enqueues background work (the SQS jobs queue).
-type Jobs interface {
-	Send(ctx context.Context, job queue.Job, delay time.Duration) error
-}
+// JobQueue enqueues background work (the SQS jobs queue). Not to be
+// confused with JobRecords, the progress records of long-running jobs.
+type JobQueue = jobs.Sender
 
 // Reports reads pre-aggregated attribution counters.
 type Reports interface {

@@ -54,7 +54,7 @@ type stack struct {
 	deps      httpapi.Deps
 }
 
-// Send forwards to the test's queue (Deps.Jobs), failing without one.
+// Send forwards to the test's queue (Deps.Queue), failing without one.
 func (s *stack) Send(ctx context.Context, job queue.Job, delay time.Duration) error {
 	if s.jobs == nil {
 		return errors.New("stack: no jobs queue")
@@ -100,13 +100,13 @@ func newStack(t *testing.T) *stack {
 	inline := &jobs.Inline{}
 	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
 	importer := &importjob.Runner{Store: s.store, Captures: s.store, Starter: inline}
-	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle, importjob.JobType: importer.Handle}
+	inline.Handlers = map[string]jobs.Handler{jobs.TypeBulk: runner.Handle, jobs.TypeImport: importer.Handle}
 	s.inline = inline
 	s.deps = httpapi.Deps{
 		JobRecords: s.store, JobStarter: inline, Imports: s.store,
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		AdsSecrets: s.store, Reports: s.store, Jobs: s, Assignment: s.store, Tasks: s.store,
+		AdsSecrets: s.store, Reports: s.store, Queue: s, Assignment: s.store, Tasks: s.store,
 		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))

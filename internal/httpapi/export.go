@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -16,16 +15,6 @@ import (
 // at most 6 MB. Larger exports are cut there and say so in the trailer
 // Leadflow-Export-Truncated.
 const MaxExportRows = 5000
-
-// ExportJobType is the queue job type internal/exportjob handles: an
-// export of any size written to S3 (GET /v1/leads/export?async=true).
-const ExportJobType = "export"
-
-// ExportPayload is an export job's message.
-type ExportPayload struct {
-	Format string     `json:"format"`
-	Query  lead.Query `json:"query"`
-}
 
 // presentJob readies a job record for a response: a finished export gets a
 // freshly presigned download URL (they expire, so none is stored for
@@ -71,8 +60,7 @@ func (s *server) leadExport(w http.ResponseWriter, r *http.Request) {
 			problem.Write(w, problem.New(http.StatusServiceUnavailable, "exports_unavailable", "Async exports need LEADFLOW_EXPORTS_BUCKET."))
 			return
 		}
-		payload, _ := json.Marshal(ExportPayload{Format: format, Query: q})
-		s.startJob(w, r, ExportJobType, 0, payload)
+		s.startJob(w, r, jobs.TypeExport, 0, jobs.Marshal(jobs.ExportPayload{Format: format, Query: q}))
 		return
 	}
 	// The first page is read before anything is written, so a store error

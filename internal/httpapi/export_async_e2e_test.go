@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -29,10 +29,10 @@ func (s *stack) enableExports() (*s3.Client, string, *exportjob.Runner) {
 	s.t.Helper()
 	client := testenv.S3(s.t)
 	bucket := strings.ToLower(testenv.UniqueName("exports"))
-	must(s.t, s3bucket.Create(context.Background(), client, bucket))
-	files := exportjob.NewS3Files(client, bucket)
+	must(s.t, s3store.Create(context.Background(), client, bucket))
+	files := s3store.NewExportFiles(client, bucket)
 	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, Starter: s.inline, TempDir: s.t.TempDir()}
-	s.inline.Handlers[exportjob.JobType] = runner.Handle
+	s.inline.Handlers[jobs.TypeExport] = runner.Handle
 	s.deps.ExportFiles = files
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
@@ -92,8 +92,8 @@ func TestAsyncExportWritesTheFilteredListToS3(t *testing.T) {
 	s.expect(s.call("GET", "/v1/jobs/"+id, s.other, nil), http.StatusNotFound)
 
 	// The same message again: one object, the same record.
-	payload, _ := json.Marshal(httpapi.ExportPayload{Format: "csv"})
-	must(t, runner.Handle(context.Background(), queue.Job{ID: id, Type: exportjob.JobType, TenantID: s.tenant, Payload: payload}))
+	payload, _ := json.Marshal(jobs.ExportPayload{Format: "csv"})
+	must(t, runner.Handle(context.Background(), queue.Job{ID: id, Type: jobs.TypeExport, TenantID: s.tenant, Payload: payload}))
 	objs, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
 	must(t, err)
 	if len(objs.Contents) != 1 || aws.ToString(objs.Contents[0].Key) != exportjob.Key(s.tenant, id, "csv") {

@@ -24,12 +24,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/xuri/excelize/v2"
 
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/sqsrunner"
 	"github.com/leadflow/leadflow/internal/testenv"
 	"github.com/leadflow/leadflow/internal/worker"
@@ -55,8 +55,8 @@ func newExportStack(t *testing.T, tune func(*exportjob.Runner)) *exportStack {
 	q := queue.New(sqsClient, url)
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("exports"))
-	must(t, s3bucket.Create(ctx, client, bucket))
-	files := exportjob.NewS3Files(client, bucket)
+	must(t, s3store.Create(ctx, client, bucket))
+	files := s3store.NewExportFiles(client, bucket)
 	runner := &exportjob.Runner{Leads: s.store, Jobs: s.store, Files: files, Starter: jobs.QueueStarter{Queue: q}, TempDir: t.TempDir()}
 	tune(runner)
 	s.deps.JobStarter = jobs.QueueStarter{Queue: q}
@@ -65,7 +65,7 @@ func newExportStack(t *testing.T, tune func(*exportjob.Runner)) *exportStack {
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
 	t.Cleanup(s.srv.Close)
 	w := &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q,
-		Extra: map[string]worker.Func{exportjob.JobType: runner.Handle}}
+		Extra: map[string]jobs.Handler{jobs.TypeExport: runner.Handle}}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	r := &sqsrunner.Runner{Client: sqsClient, QueueURL: url, Handler: w.Handle, WaitSeconds: 1}
@@ -251,8 +251,8 @@ func TestAsyncExportSpansManyQueueMessages(t *testing.T) {
 		must(t, err)
 		recs[format] = rec
 		for _, chunk := range []int{0, 3, rec.Chunk - 1, rec.Chunk} {
-			payload, _ := json.Marshal(exportjob.Payload{ExportPayload: httpapi.ExportPayload{Format: format, Query: lead.Query{Sort: lead.SortNewest}}, Chunk: chunk})
-			must(t, s.runner.Handle(context.Background(), queue.Job{ID: id, Type: exportjob.JobType, TenantID: s.tenant, Payload: payload}))
+			payload, _ := json.Marshal(jobs.ExportPayload{Format: format, Query: lead.Query{Sort: lead.SortNewest}, Chunk: chunk})
+			must(t, s.runner.Handle(context.Background(), queue.Job{ID: id, Type: jobs.TypeExport, TenantID: s.tenant, Payload: payload}))
 		}
 	}
 	for format, id := range ids {

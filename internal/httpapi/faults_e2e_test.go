@@ -23,9 +23,9 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/dynamo"
-	"github.com/leadflow/leadflow/internal/faults"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/testenv"
+	"github.com/leadflow/leadflow/internal/testkit/faults"
 )
 
 // Under 30 % injected DynamoDB failures (throttling and 5xx, half of them

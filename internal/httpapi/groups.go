@@ -14,13 +14,6 @@ import (
 	"github.com/leadflow/leadflow/internal/problem"
 )
 
-// Id prefixes of the list features.
-const (
-	PrefixGroup       = "grp_"
-	PrefixSavedFilter = "sf_"
-	PrefixJob         = "job_"
-)
-
 const maxGroupName = 100
 
 func (s *server) groupList(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +47,7 @@ func (s *server) groupCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now().UTC()
-	g := account.Group{ID: lead.NewID(PrefixGroup, now), Name: name, CreatedBy: p.UserID, CreatedAt: now}
+	g := account.Group{ID: lead.NewID(lead.PrefixGroup, now), Name: name, CreatedBy: p.UserID, CreatedAt: now}
 	if err := s.Groups.CreateGroup(r.Context(), p.TenantID, g); err != nil {
 		if errors.Is(err, account.ErrNameTaken) {
 			problem.Write(w, problem.New(http.StatusConflict, "conflict", "A group with this name already exists."))
@@ -177,7 +170,7 @@ func (s *server) savedFilterCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now().UTC()
-	f := account.SavedFilter{ID: lead.NewID(PrefixSavedFilter, now), OwnerID: p.UserID, CreatedAt: now, UpdatedAt: now}
+	f := account.SavedFilter{ID: lead.NewID(lead.PrefixSavedFilter, now), OwnerID: p.UserID, CreatedAt: now, UpdatedAt: now}
 	in.applyTo(&f)
 	if errs := s.validSavedFilter(p, f.Filter, f.Sort); len(errs) > 0 {
 		problem.Invalid(w, errs)

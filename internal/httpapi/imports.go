@@ -24,12 +24,6 @@ import (
 	"github.com/leadflow/leadflow/internal/queue"
 )
 
-// ImportJobType is the queue job type internal/importjob handles.
-const ImportJobType = "import"
-
-// PrefixImport starts import ids (also the id of the import's job record).
-const PrefixImport = "imp_"
-
 // Imports stores CSV uploads and their per-row results.
 type Imports interface {
 	PutImport(ctx context.Context, tenantID string, m importer.Meta, chunks [][]importer.Row) error
@@ -89,7 +83,7 @@ func (s *server) importCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.Now().UTC()
 	sum := sha256.Sum256(data)
-	meta := importer.Meta{ID: lead.NewID(PrefixImport, now), SiteID: site.ID, Policy: form.policy, FileName: form.fileName,
+	meta := importer.Meta{ID: lead.NewID(lead.PrefixImport, now), SiteID: site.ID, Policy: form.policy, FileName: form.fileName,
 		SHA256: hex.EncodeToString(sum[:]), Encoding: f.Encoding, Delimiter: f.Delimiter, Columns: map[string]string{}, Rows: len(f.Rows)}
 	for i, h := range f.Header {
 		meta.Columns[h] = f.Columns[i]
@@ -100,15 +94,15 @@ func (s *server) importCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rec := jobs.Record{ID: meta.ID, Type: ImportJobType, Status: jobs.StatusQueued, Expected: meta.Rows,
+	rec := jobs.Record{ID: meta.ID, Type: jobs.TypeImport, Status: jobs.StatusQueued, Expected: meta.Rows,
 		Errors: []jobs.ItemError{}, CreatedBy: p.UserID, CreatedAt: now.Format(time.RFC3339), UpdatedAt: now.Format(time.RFC3339),
 		Counts: map[string]int{importer.StatusCreated: 0, importer.StatusUpdated: 0, importer.StatusSkipped: 0, importer.StatusError: 0}}
 	if err := s.JobRecords.CreateJob(r.Context(), p.TenantID, rec); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	payload, _ := json.Marshal(map[string]any{"import_id": meta.ID, "actor": lead.Actor{Type: lead.ActorUser, ID: p.UserID}, "chunk": 0})
-	if err := s.JobStarter.Start(r.Context(), queue.Job{ID: meta.ID, Type: ImportJobType, TenantID: p.TenantID, Payload: payload}); err != nil {
+	payload := jobs.Marshal(jobs.ImportPayload{ImportID: meta.ID, Actor: lead.Actor{Type: lead.ActorUser, ID: p.UserID}})
+	if err := s.JobStarter.Start(r.Context(), queue.Job{ID: meta.ID, Type: jobs.TypeImport, TenantID: p.TenantID, Payload: payload}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -42,17 +42,17 @@ func TestLargeImportThroughTheQueue(t *testing.T) {
 	hm, err := auth.NewHMAC([]byte(strings.Repeat("k", 40)), "leadflow-test")
 	must(t, err)
 	s.srv.Close()
-	captures := jobs.AssigningCaptures{Capturer: s.store, Jobs: q}
+	captures := jobs.AssigningCaptures{Capturer: s.store, Queue: q}
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
 		Sites: s.store, Captures: captures, Accounts: s.store, Leads: s.store, Lists: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		Assignment: s.store, Jobs: q, JobRecords: s.store, JobStarter: starter, Imports: s.store,
+		Assignment: s.store, Queue: q, JobRecords: s.store, JobStarter: starter, Imports: s.store,
 	}))
 	t.Cleanup(s.srv.Close)
 	runner := &importjob.Runner{Store: s.store, Captures: captures, Starter: starter}
 	var slowest time.Duration
 	w := &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q,
-		Extra: map[string]worker.Func{importjob.JobType: func(ctx context.Context, j queue.Job) error {
+		Extra: map[string]jobs.Handler{jobs.TypeImport: func(ctx context.Context, j queue.Job) error {
 			start := time.Now()
 			err := runner.Handle(ctx, j)
 			slowest = max(slowest, time.Since(start))

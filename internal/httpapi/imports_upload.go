@@ -13,7 +13,7 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/queue"
-	"github.com/leadflow/leadflow/internal/upload"
+	"github.com/leadflow/leadflow/internal/s3store"
 )
 
 // Imports of large files: POST /v1/imports/uploads presigns a PUT to S3,
@@ -26,7 +26,7 @@ func (s *server) maxUploadBytes() int64 {
 	if s.MaxUploadBytes > 0 {
 		return s.MaxUploadBytes
 	}
-	return upload.MaxBytes
+	return s3store.UploadMaxBytes
 }
 
 // importUploadCreate: POST /v1/imports/uploads, a presigned URL to PUT one
@@ -42,8 +42,8 @@ func (s *server) importUploadCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now().UTC()
-	id := lead.NewID(upload.IDPrefix, now)
-	url, err := s.ImportUploads.PresignPut(r.Context(), upload.Key(p.TenantID, id), upload.URLTTL)
+	id := lead.NewID(lead.PrefixUpload, now)
+	url, err := s.ImportUploads.PresignPut(r.Context(), s3store.UploadKey(p.TenantID, id), s3store.UploadURLTTL)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -51,8 +51,8 @@ func (s *server) importUploadCreate(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"upload_id": id, "url": url, "method": http.MethodPut,
-		"headers":    map[string]string{"Content-Type": upload.ContentType},
-		"expires_at": now.Add(upload.URLTTL).Format(time.RFC3339), "max_bytes": s.maxUploadBytes(),
+		"headers":    map[string]string{"Content-Type": s3store.UploadContentType},
+		"expires_at": now.Add(s3store.UploadURLTTL).Format(time.RFC3339), "max_bytes": s.maxUploadBytes(),
 	})
 }
 
@@ -100,12 +100,12 @@ func (s *server) importFromUpload(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case in.UploadID == "":
 		bad.Add("upload_id", "required", "Name the upload_id POST /v1/imports/uploads returned.")
-	case !upload.ValidID(in.UploadID):
+	case !s3store.ValidUploadID(in.UploadID):
 		bad.Add("upload_id", "invalid", "upload_id is not an id POST /v1/imports/uploads returned.")
 	default:
-		size, err := s.ImportUploads.Size(r.Context(), upload.Key(p.TenantID, in.UploadID))
+		size, err := s.ImportUploads.Size(r.Context(), s3store.UploadKey(p.TenantID, in.UploadID))
 		switch {
-		case errors.Is(err, upload.ErrNotFound):
+		case errors.Is(err, s3store.ErrNotFound):
 			bad.Add("upload_id", "not_found", "No file was uploaded for this upload_id (PUT it to the presigned URL first; uploads expire).")
 		case err != nil:
 			s.fail(w, r, err)
@@ -122,22 +122,21 @@ func (s *server) importFromUpload(w http.ResponseWriter, r *http.Request) {
 	}
 
 	now := s.Now().UTC()
-	meta := importer.Meta{ID: lead.NewID(PrefixImport, now), SiteID: site.ID, Policy: form.policy,
+	meta := importer.Meta{ID: lead.NewID(lead.PrefixImport, now), SiteID: site.ID, Policy: form.policy,
 		Upload: in.UploadID, Mapping: mapping, Columns: map[string]string{}}
 	if err := s.Imports.PutImport(r.Context(), p.TenantID, meta, nil); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rec := jobs.Record{ID: meta.ID, Type: ImportJobType, Status: jobs.StatusQueued,
+	rec := jobs.Record{ID: meta.ID, Type: jobs.TypeImport, Status: jobs.StatusQueued,
 		Errors: []jobs.ItemError{}, CreatedBy: p.UserID, CreatedAt: now.Format(time.RFC3339), UpdatedAt: now.Format(time.RFC3339),
 		Counts: map[string]int{importer.StatusCreated: 0, importer.StatusUpdated: 0, importer.StatusSkipped: 0, importer.StatusError: 0}}
 	if err := s.JobRecords.CreateJob(r.Context(), p.TenantID, rec); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	payload, _ := json.Marshal(map[string]any{"import_id": meta.ID, "actor": lead.Actor{Type: lead.ActorUser, ID: p.UserID},
-		"chunk": 0, "prepare": true})
-	if err := s.JobStarter.Start(r.Context(), queue.Job{ID: meta.ID, Type: ImportJobType, TenantID: p.TenantID, Payload: payload}); err != nil {
+	payload := jobs.Marshal(jobs.ImportPayload{ImportID: meta.ID, Actor: lead.Actor{Type: lead.ActorUser, ID: p.UserID}, Prepare: true})
+	if err := s.JobStarter.Start(r.Context(), queue.Job{ID: meta.ID, Type: jobs.TypeImport, TenantID: p.TenantID, Payload: payload}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

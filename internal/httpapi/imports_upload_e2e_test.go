@@ -26,16 +26,15 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/leadflow/leadflow/internal/auth"
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/importer"
 	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/sqsrunner"
 	"github.com/leadflow/leadflow/internal/testenv"
-	"github.com/leadflow/leadflow/internal/upload"
 	"github.com/leadflow/leadflow/internal/worker"
 )
 
@@ -44,7 +43,7 @@ type uploadEnv struct {
 	*stack
 	s3      *s3.Client
 	bucket  string
-	uploads *upload.S3
+	uploads *s3store.Uploads
 	runner  *importjob.Runner
 }
 
@@ -72,18 +71,18 @@ func (h *held) take() []queue.Job {
 
 // enableUploads gives the stack an uploads bucket and the import runner
 // reading it; starter runs the jobs (nil: the stack's inline starter).
-// max bounds uploads (0: upload.MaxBytes).
+// max bounds uploads (0: s3store.UploadMaxBytes).
 func (s *stack) enableUploads(starter jobs.Starter, max int64) *uploadEnv {
 	s.t.Helper()
 	client := testenv.S3(s.t)
 	bucket := strings.ToLower(testenv.UniqueName("uploads"))
-	must(s.t, s3bucket.Create(context.Background(), client, bucket))
-	u := upload.NewS3(client, bucket)
+	must(s.t, s3store.Create(context.Background(), client, bucket))
+	u := s3store.NewUploads(client, bucket)
 	if starter == nil {
 		starter = s.inline
 	}
 	runner := &importjob.Runner{Store: s.store, Captures: s.store, Starter: starter, Uploads: u, MaxUploadBytes: max}
-	s.inline.Handlers[importjob.JobType] = runner.Handle
+	s.inline.Handlers[jobs.TypeImport] = runner.Handle
 	s.deps.ImportUploads, s.deps.MaxUploadBytes, s.deps.JobStarter = u, max, starter
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
@@ -101,7 +100,7 @@ func (e *uploadEnv) presign(token string) (id, putURL string) {
 	u, err := url.Parse(putURL)
 	must(e.t, err)
 	if r["method"] != "PUT" || field(r, "headers.Content-Type") != "text/csv" || u.Query().Get("X-Amz-Expires") != "900" ||
-		time.Until(exp) < 14*time.Minute || time.Until(exp) > 16*time.Minute || !upload.ValidID(id) {
+		time.Until(exp) < 14*time.Minute || time.Until(exp) > 16*time.Minute || !s3store.ValidUploadID(id) {
 		e.t.Fatalf("upload %v", r)
 	}
 	return id, putURL
@@ -149,14 +148,14 @@ func TestImportByUploadThroughTheQueue(t *testing.T) {
 	starter := jobs.QueueStarter{Queue: q}
 	hm, err := auth.NewHMAC(stackSecret, stackIssuer)
 	must(t, err)
-	captures := jobs.AssigningCaptures{Capturer: s.store, Jobs: q}
+	captures := jobs.AssigningCaptures{Capturer: s.store, Queue: q}
 	s.deps = httpapi.Deps{Sites: s.store, Captures: captures, Accounts: s.store, Leads: s.store, Lists: s.store,
-		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(), Assignment: s.store, Jobs: q,
+		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(), Assignment: s.store, Queue: q,
 		JobRecords: s.store, Imports: s.store, Logger: testLogger(t)}
 	e := s.enableUploads(starter, 0)
 	e.runner.Captures = captures
 	w := &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q,
-		Extra: map[string]worker.Func{importjob.JobType: e.runner.Handle}}
+		Extra: map[string]jobs.Handler{jobs.TypeImport: e.runner.Handle}}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	r := &sqsrunner.Runner{Client: sqsClient, QueueURL: qurl, Handler: w.Handle, WaitSeconds: 1}
@@ -207,8 +206,8 @@ func TestImportByUploadThroughTheQueue(t *testing.T) {
 	}
 
 	// The prepare message again, through the queue: nothing changes.
-	payload, _ := json.Marshal(importjob.Payload{ImportID: id, Prepare: true})
-	must(t, q.Send(ctx, queue.Job{ID: id, Type: importjob.JobType, TenantID: s.tenant, Payload: payload}, 0))
+	payload, _ := json.Marshal(jobs.ImportPayload{ImportID: id, Prepare: true})
+	must(t, q.Send(ctx, queue.Job{ID: id, Type: jobs.TypeImport, TenantID: s.tenant, Payload: payload}, 0))
 	before, err := s.store.Job(ctx, s.tenant, id)
 	must(t, err)
 	time.Sleep(3 * time.Second)
@@ -373,7 +372,7 @@ func TestPrepareStepRedelivered(t *testing.T) {
 		t.Fatalf("prepared %+v, queued %d", meta, len(first))
 	}
 	// Redelivered with the file gone: it is not read again.
-	_, err = e.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(upload.Key(s.tenant, upID))})
+	_, err = e.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(s3store.UploadKey(s.tenant, upID))})
 	must(t, err)
 	must(t, e.runner.Handle(ctx, prep[0]))
 	second := h.take()
@@ -428,7 +427,7 @@ func TestPrepareTwentyMegabyteUpload(t *testing.T) {
 		t.Fatalf("%d bytes", len(data))
 	}
 	upID, _ := e.presign(s.admin)
-	key := upload.Key(s.tenant, upID)
+	key := s3store.UploadKey(s.tenant, upID)
 	mp, err := e.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(e.bucket), Key: aws.String(key)})
 	must(t, err)
 	var parts []s3types.CompletedPart
@@ -475,7 +474,7 @@ type losing struct {
 }
 
 func (l *losing) Start(ctx context.Context, j queue.Job) error {
-	var p importjob.Payload
+	var p jobs.ImportPayload
 	_ = json.Unmarshal(j.Payload, &p)
 	if p.Chunk == l.lose && !p.Prepare && !l.lost {
 		l.lost = true

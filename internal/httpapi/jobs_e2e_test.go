@@ -56,9 +56,9 @@ func newJobStackOn(t *testing.T, client *sqs.Client) *jobStack {
 	must(t, err)
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
-		Sites: s.store, Captures: jobs.AssigningCaptures{Capturer: s.store, Jobs: q}, Accounts: s.store, Leads: s.store,
+		Sites: s.store, Captures: jobs.AssigningCaptures{Capturer: s.store, Queue: q}, Accounts: s.store, Leads: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		Assignment: s.store, Jobs: q,
+		Assignment: s.store, Queue: q,
 	}))
 	t.Cleanup(s.srv.Close)
 	js := &jobStack{

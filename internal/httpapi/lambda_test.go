@@ -16,15 +16,13 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/leadflow/leadflow/internal/account"
-	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	jobsrec "github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/testenv"
-	"github.com/leadflow/leadflow/internal/upload"
 )
 
 const eventLeadPlaceholder = "ld_01jd3k7q9m2x4v6b8n0p2r4t6w"
@@ -63,14 +61,14 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	jobs := queue.New(testenv.SQS(t), qURL)
 
 	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store,
-		AdsSecrets: store, Jobs: jobs, Reports: store,
+		AdsSecrets: store, Queue: jobs, Reports: store,
 		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
 	bucket := strings.ToLower(testenv.UniqueName("uploads"))
-	must(t, s3bucket.Create(ctx, testenv.S3(t), bucket))
-	deps.ImportUploads = upload.NewS3(testenv.S3(t), bucket)
+	must(t, s3store.Create(ctx, testenv.S3(t), bucket))
+	deps.ImportUploads = s3store.NewUploads(testenv.S3(t), bucket)
 	// The CaptureFunction gets only what app.CaptureDeps gives it.
-	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store}}
+	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Queue: jobs, Health: []httpapi.Pinger{store}}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(captureDeps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
 
@@ -115,7 +113,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	for _, m := range received {
 		job, err := queue.Decode(*m.Body)
 		must(t, err)
-		if job.Type == ads.JobFetchMetaLead {
+		if job.Type == jobsrec.TypeFetchMetaLead {
 			fetches++
 			if !strings.Contains(string(job.Payload), "444444444444") {
 				t.Errorf("fetch job payload %s does not name leadgen 444444444444", job.Payload)

@@ -83,7 +83,7 @@ func TestSoftDeletedLeadIsPurgedAfterTheRestoreWindow(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	purger := &purge.Runner{Store: s.store, Now: clk.Now, Logger: logger}
 	w := &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Logger: logger, Now: clk.Now,
-		Extra: map[string]worker.Func{jobs.TypePurgeLead: purger.Handle}}
+		Extra: map[string]jobs.Handler{jobs.TypePurgeLead: purger.Handle}}
 	sw := &sweeper.Sweeper{Due: s.store, Purges: s.store, Queue: q, Now: clk.Now, Logger: logger}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

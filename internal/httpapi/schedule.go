@@ -66,8 +66,8 @@ func (s *server) scheduleChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if s.Jobs != nil && change.At.Sub(now) <= 15*time.Minute {
-		if err := s.Jobs.Send(r.Context(), jobs.ScheduledChange(p.TenantID, leadID, change.ID, change.At), jobs.Delay(change.At, s.Now())); err != nil {
+	if s.Queue != nil && change.At.Sub(now) <= 15*time.Minute {
+		if err := s.Queue.Send(r.Context(), jobs.ScheduledChange(p.TenantID, leadID, change.ID, change.At), jobs.Delay(change.At, s.Now())); err != nil {
 			// The sweeper will send it; it runs every minute.
 			s.Logger.WarnContext(r.Context(), "could not send scheduled change now; the sweeper will", "change_id", change.ID, "err", err)
 		} else if m, ok := s.Leads.(sentMarker); ok {

@@ -47,9 +47,9 @@ type Deps struct {
 	// Ads webhooks and attribution reports.
 	AdsSecrets AdsSecrets
 	Reports    Reports
-	// Jobs enqueues background work on the jobs queue: assignment of new
+	// Queue enqueues background work on the jobs queue: assignment of new
 	// leads, scheduled changes due soon, Meta lead fetches (optional).
-	Jobs Jobs
+	Queue JobQueue
 	// Tasks stores the agenda (optional: without it the agenda routes
 	// answer 503).
 	Tasks Tasks
@@ -62,7 +62,7 @@ type Deps struct {
 	ExportFiles ExportFiles
 	// ImportUploads presigns import uploads (optional: without it, POST
 	// /v1/imports/uploads and imports by upload_id are refused);
-	// MaxUploadBytes bounds an uploaded file (0 = upload.MaxBytes).
+	// MaxUploadBytes bounds an uploaded file (0 = s3store.UploadMaxBytes).
 	ImportUploads  ImportUploads
 	MaxUploadBytes int64
 }

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// A file uploaded to S3 (up to upload.MaxBytes) is read twice rather than
+// A file uploaded to S3 (up to s3store.UploadMaxBytes) is read twice rather than
 // held in memory: a first pass (SniffReader) learns its encoding — a single
 // invalid UTF-8 byte anywhere makes the whole file Windows-1252, as in
 // Parse — its delimiter and checksum; a second (Stream) parses it row by

@@ -24,15 +24,11 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/importer"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
 )
-
-// JobType is the queue job type of imports.
-const JobType = httpapi.ImportJobType
 
 // Store is what an import needs from storage.
 type Store interface {
@@ -41,7 +37,7 @@ type Store interface {
 	ImportChunk(ctx context.Context, tenantID, id string, chunk int) ([]importer.Row, error)
 	PutImportResults(ctx context.Context, tenantID, id string, chunk int, res []importer.Result) ([]importer.Result, bool, error)
 	LeadIDByKey(ctx context.Context, tenantID string, k lead.IdentityKey) (string, error)
-	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change httpapi.LeadChange) (lead.Lead, error)
+	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change lead.Change) (lead.Lead, error)
 	Account(ctx context.Context, tenantID string) (account.Account, error)
 	Site(ctx context.Context, tenantID, siteID string) (account.Site, error)
 	Groups(ctx context.Context, tenantID string) ([]account.Group, error)
@@ -49,16 +45,6 @@ type Store interface {
 	// An uploaded file's chunks, stored by the prepare step.
 	PutImportChunks(ctx context.Context, tenantID, id string, first int, chunks [][]importer.Row) error
 	PrepareImport(ctx context.Context, tenantID string, m importer.Meta) (bool, error)
-}
-
-// Payload is the job's message.
-type Payload struct {
-	ImportID string     `json:"import_id"`
-	Actor    lead.Actor `json:"actor"`
-	Chunk    int        `json:"chunk"`
-	// Prepare asks for the step before chunk 0 of an uploaded file: read
-	// it from S3, parse it and store its chunks (see prepare.go).
-	Prepare bool `json:"prepare,omitempty"`
 }
 
 // Runner runs import jobs.
@@ -72,13 +58,13 @@ type Runner struct {
 
 	// Uploads reads uploaded files (nil: imports by upload fail).
 	Uploads Uploads
-	// MaxUploadBytes bounds an uploaded file (0 = upload.MaxBytes).
+	// MaxUploadBytes bounds an uploaded file (0 = s3store.UploadMaxBytes).
 	MaxUploadBytes int64
 }
 
 // Handle imports one chunk and enqueues the next.
 func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
-	var p Payload
+	var p jobs.ImportPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
 		return fmt.Errorf("import %s: payload: %w", j.ID, err)
 	}
@@ -412,7 +398,7 @@ func (rc *rowContext) group(ctx context.Context, r *Runner, name string) (string
 	if len([]rune(name)) > maxGroupName {
 		return "", &lead.InvalidError{Errors: []lead.FieldError{{Field: importer.FieldGroups, Code: "invalid", Detail: "A group name is 1 to 100 characters."}}}
 	}
-	g := account.Group{ID: lead.NewID(httpapi.PrefixGroup, rc.now), Name: name, CreatedBy: rc.actor.ID, CreatedAt: rc.now}
+	g := account.Group{ID: lead.NewID(lead.PrefixGroup, rc.now), Name: name, CreatedBy: rc.actor.ID, CreatedAt: rc.now}
 	if err := r.Store.CreateGroup(ctx, rc.tenant, g); err != nil {
 		if !errors.Is(err, account.ErrNameTaken) {
 			return "", err

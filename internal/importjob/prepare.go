@@ -28,10 +28,10 @@ import (
 	"github.com/leadflow/leadflow/internal/importer"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/queue"
-	"github.com/leadflow/leadflow/internal/upload"
+	"github.com/leadflow/leadflow/internal/s3store"
 )
 
-// Uploads reads uploaded files; *upload.S3 is one.
+// Uploads reads uploaded files; *s3store.Uploads is one.
 type Uploads interface {
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 }
@@ -44,7 +44,7 @@ type fileError struct{ field, reason string }
 
 func (e *fileError) Error() string { return e.field + ": " + e.reason }
 
-func (r *Runner) prepare(ctx context.Context, j queue.Job, p Payload) error {
+func (r *Runner) prepare(ctx context.Context, j queue.Job, p jobs.ImportPayload) error {
 	rec, err := r.Store.Job(ctx, j.TenantID, j.ID)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", j.ID, err)
@@ -83,12 +83,12 @@ func (r *Runner) store(ctx context.Context, tenant string, meta *importer.Meta) 
 	}
 	max := r.MaxUploadBytes
 	if max <= 0 {
-		max = upload.MaxBytes
+		max = s3store.UploadMaxBytes
 	}
-	key := upload.Key(tenant, meta.Upload)
+	key := s3store.UploadKey(tenant, meta.Upload)
 	open := func() (io.ReadCloser, error) {
 		rc, err := r.Uploads.Get(ctx, key)
-		if errors.Is(err, upload.ErrNotFound) {
+		if errors.Is(err, s3store.ErrNotFound) {
 			return nil, &fileError{"upload_id", "not_found: the uploaded file is gone (uploads are kept for a day)"}
 		}
 		return rc, err

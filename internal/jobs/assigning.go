@@ -19,7 +19,7 @@ type Capturer interface {
 // ads leads get owners too.
 type AssigningCaptures struct {
 	Capturer
-	Jobs   Sender
+	Queue  Sender
 	Logger *slog.Logger
 }
 
@@ -32,12 +32,12 @@ const sendAttempts = 3
 // is logged as an error for the alarm.
 func (a AssigningCaptures) Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
 	res, err := a.Capturer.Capture(ctx, site, c)
-	if err != nil || !res.Created || a.Jobs == nil {
+	if err != nil || !res.Created || a.Queue == nil {
 		return res, err
 	}
 	var sendErr error
 	for range sendAttempts {
-		if sendErr = a.Jobs.Send(ctx, Assign(site.TenantID, res.LeadID), 0); sendErr == nil {
+		if sendErr = a.Queue.Send(ctx, Assign(site.TenantID, res.LeadID), 0); sendErr == nil {
 			return res, nil
 		}
 	}

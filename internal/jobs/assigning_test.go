@@ -31,7 +31,7 @@ func TestAssigningCapturesEnqueuesOnlyNewLeads(t *testing.T) {
 	if err := st.PutSite(ctx, site); err != nil {
 		t.Fatal(err)
 	}
-	caps := jobs.AssigningCaptures{Capturer: st, Jobs: queue.New(client, url)}
+	caps := jobs.AssigningCaptures{Capturer: st, Queue: queue.New(client, url)}
 	now := time.Now().UTC()
 	c := lead.Capture{SiteID: site.ID, Name: "Ana", Contact: lead.Contact{Email: "ana@example.com"},
 		Touch: lead.Touch{At: now, EntryMethod: lead.EntryMetaLeadAds, SiteID: site.ID, IP: "10.0.0.1"}}

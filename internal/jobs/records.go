@@ -95,7 +95,10 @@ type QueueStarter struct{ Queue *queue.Queue }
 // Start enqueues j.
 func (q QueueStarter) Start(ctx context.Context, j queue.Job) error { return q.Queue.Send(ctx, j, 0) }
 
-// Handler runs one job message.
+// Handler runs one job message: the worker's handlers, one per job type,
+// and the in-process starter's. In the worker, worker.Permanent(err) marks
+// a job that can never succeed (dropped, not retried); any other error
+// retries the message.
 type Handler func(ctx context.Context, j queue.Job) error
 
 // Inline runs jobs in this process: synchronously (tests: the job is done

@@ -9,13 +9,19 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// ID prefixes make ids self-describing in logs and URLs.
+// ID prefixes make ids self-describing in logs and URLs. Every id prefix
+// of the product is here.
 const (
-	PrefixLead    = "ld_"
-	PrefixContact = "ct_"
-	PrefixNote    = "nt_"
-	PrefixEvent   = "ev_"
-	PrefixMessage = "msg_"
+	PrefixLead        = "ld_"
+	PrefixContact     = "ct_"
+	PrefixNote        = "nt_"
+	PrefixEvent       = "ev_"
+	PrefixMessage     = "msg_"
+	PrefixGroup       = "grp_"
+	PrefixSavedFilter = "sf_"
+	PrefixJob         = "job_" // job records (bulk actions, exports)
+	PrefixImport      = "imp_" // imports (also the id of the import's job record)
+	PrefixUpload      = "upl_" // files uploaded for import (s3store.ValidUploadID)
 )
 
 var (

@@ -22,7 +22,6 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/assign"
-	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
@@ -31,7 +30,7 @@ import (
 // Leads reads and changes leads (the store's optimistic-locking update).
 type Leads interface {
 	Lead(ctx context.Context, tenantID, leadID string) (lead.Lead, error)
-	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change httpapi.LeadChange) (lead.Lead, error)
+	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change lead.Change) (lead.Lead, error)
 }
 
 // Accounts reads tenant configuration.
@@ -47,10 +46,6 @@ type Assignment interface {
 	NextTurn(ctx context.Context, tenantID, ruleID string) (int64, error)
 }
 
-// Func processes one job. Return Permanent(err) for a job that can never
-// succeed; any other error retries the message.
-type Func func(ctx context.Context, job queue.Job) error
-
 // Worker handles the jobs queue.
 type Worker struct {
 	Leads      Leads
@@ -65,7 +60,9 @@ type Worker struct {
 	// the queue with the remaining delay.
 	MaxEarlyWait time.Duration
 	// Extra handles further job types (other features register theirs).
-	Extra map[string]Func
+	// A handler returns Permanent(err) for a job that can never succeed;
+	// any other error retries the message.
+	Extra map[string]jobs.Handler
 }
 
 // permanentError marks a job that retrying cannot fix.

@@ -1,4 +1,4 @@
-package upload_test
+package s3store_test
 
 import (
 	"context"
@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	s3bucket "github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/testenv"
-	"github.com/leadflow/leadflow/internal/upload"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -24,22 +23,22 @@ func TestPresignedPutThenReadBack(t *testing.T) {
 	ctx := context.Background()
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("uploads"))
-	if err := s3bucket.Create(ctx, client, bucket); err != nil {
+	if err := s3store.Create(ctx, client, bucket); err != nil {
 		t.Fatal(err)
 	}
-	u := upload.NewS3(client, bucket)
-	id := lead.NewID(upload.IDPrefix, time.Now())
-	if !upload.ValidID(id) {
+	u := s3store.NewUploads(client, bucket)
+	id := lead.NewID(lead.PrefixUpload, time.Now())
+	if !s3store.ValidUploadID(id) {
 		t.Fatalf("NewID made %q, which ValidID refuses", id)
 	}
-	key := upload.Key("t1", id)
-	if _, err := u.Size(ctx, key); !errors.Is(err, upload.ErrNotFound) {
+	key := s3store.UploadKey("t1", id)
+	if _, err := u.Size(ctx, key); !errors.Is(err, s3store.ErrNotFound) {
 		t.Fatalf("Size before the upload: %v", err)
 	}
-	if _, err := u.Get(ctx, key); !errors.Is(err, upload.ErrNotFound) {
+	if _, err := u.Get(ctx, key); !errors.Is(err, s3store.ErrNotFound) {
 		t.Fatalf("Open before the upload: %v", err)
 	}
-	raw, err := u.PresignPut(ctx, key, upload.URLTTL)
+	raw, err := u.PresignPut(ctx, key, s3store.UploadURLTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +56,7 @@ func TestPresignedPutThenReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", upload.ContentType)
+	req.Header.Set("Content-Type", s3store.UploadContentType)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +78,7 @@ func TestPresignedPutThenReadBack(t *testing.T) {
 		t.Errorf("Open read %q, %v", got, err)
 	}
 	for _, bad := range []string{"", "upl_", "upl_../../other/x", "imp_01jd3k7q9m2x4v6b8n0p2r4t6w", "upl_01JD3K7Q9M2X4V6B8N0P2R4T6W"} {
-		if upload.ValidID(bad) {
+		if s3store.ValidUploadID(bad) {
 			t.Errorf("ValidID(%q) = true", bad)
 		}
 	}

@@ -1,4 +1,4 @@
-package exportjob
+package s3store
 
 import (
 	"bytes"
@@ -7,21 +7,32 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/leadflow/leadflow/internal/bucket"
 )
 
-// S3Files keeps export files and their pieces in an S3 bucket.
-type S3Files struct {
-	bucket.Bucket
+// ExportURLTTL is how long a presigned export download URL works.
+const ExportURLTTL = 15 * time.Minute
+
+// Part is one uploaded part of a multipart upload (an export's state
+// keeps them between messages).
+type Part struct {
+	N    int32  `json:"n"`
+	ETag string `json:"etag"`
 }
 
-// NewS3Files uses client for the bucket called name.
-func NewS3Files(client *s3.Client, name string) *S3Files {
-	return &S3Files{Bucket: bucket.New(client, name)}
+// ExportFiles keeps export files and their pieces in an S3 bucket
+// (exportjob.Files).
+type ExportFiles struct {
+	Bucket
+}
+
+// NewExportFiles uses client for the bucket called name.
+func NewExportFiles(client *s3.Client, name string) *ExportFiles {
+	return &ExportFiles{Bucket: New(client, name)}
 }
 
 // disposition names the download after the export's format.
@@ -30,14 +41,14 @@ func disposition(key string) *string {
 }
 
 // Put uploads body under key.
-func (f *S3Files) Put(ctx context.Context, key, contentType string, body io.ReadSeeker) error {
+func (f *ExportFiles) Put(ctx context.Context, key, contentType string, body io.ReadSeeker) error {
 	_, err := f.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(f.Name), Key: aws.String(key),
 		Body: body, ContentType: aws.String(contentType), ContentDisposition: disposition(key)})
 	return f.Wrap("put", key, err)
 }
 
 // Delete removes keys (missing ones are no error).
-func (f *S3Files) Delete(ctx context.Context, keys ...string) error {
+func (f *ExportFiles) Delete(ctx context.Context, keys ...string) error {
 	for len(keys) > 0 {
 		n := min(len(keys), 1000) // DeleteObjects' limit
 		objs := make([]types.ObjectIdentifier, n)
@@ -58,7 +69,7 @@ func (f *S3Files) Delete(ctx context.Context, keys ...string) error {
 }
 
 // StartUpload starts a multipart upload to key and returns its id.
-func (f *S3Files) StartUpload(ctx context.Context, key, contentType string) (string, error) {
+func (f *ExportFiles) StartUpload(ctx context.Context, key, contentType string) (string, error) {
 	out, err := f.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(f.Name),
 		Key: aws.String(key), ContentType: aws.String(contentType), ContentDisposition: disposition(key)})
 	if err != nil {
@@ -70,7 +81,7 @@ func (f *S3Files) StartUpload(ctx context.Context, key, contentType string) (str
 // UploadPart uploads part n and returns its ETag, unquoted: S3 accepts
 // part ETags with or without quotes, and Go's XML encoder would escape
 // the quotes as &#34;, which the local emulator does not read back.
-func (f *S3Files) UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (string, error) {
+func (f *ExportFiles) UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (string, error) {
 	out, err := f.Client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(f.Name), Key: aws.String(key),
 		UploadId: aws.String(uploadID), PartNumber: aws.Int32(n), Body: bytes.NewReader(body)})
 	if err != nil {
@@ -80,7 +91,7 @@ func (f *S3Files) UploadPart(ctx context.Context, key, uploadID string, n int32,
 }
 
 // CompleteUpload joins parts, in order, into the object.
-func (f *S3Files) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) error {
+func (f *ExportFiles) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) error {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.N), ETag: aws.String(p.ETag)}
@@ -91,16 +102,16 @@ func (f *S3Files) CompleteUpload(ctx context.Context, key, uploadID string, part
 }
 
 // AbortUpload drops a multipart upload and its parts.
-func (f *S3Files) AbortUpload(ctx context.Context, key, uploadID string) error {
+func (f *ExportFiles) AbortUpload(ctx context.Context, key, uploadID string) error {
 	_, err := f.Client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(f.Name),
 		Key: aws.String(key), UploadId: aws.String(uploadID)})
 	return f.Wrap("abort upload", key, err)
 }
 
-// Presign returns a GET URL for key, valid for URLTTL.
-func (f *S3Files) Presign(ctx context.Context, key string) (string, error) {
+// Presign returns a GET URL for key, valid for ExportURLTTL.
+func (f *ExportFiles) Presign(ctx context.Context, key string) (string, error) {
 	req, err := f.Presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.Name), Key: aws.String(key)},
-		s3.WithPresignExpires(URLTTL))
+		s3.WithPresignExpires(ExportURLTTL))
 	if err != nil {
 		return "", f.Wrap("presign", key, err)
 	}

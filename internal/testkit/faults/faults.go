@@ -1,4 +1,6 @@
-// Package faults injects AWS failures into SDK clients for reliability tests:
+// Package faults is test-only: no production package may import it (it
+// lives under internal/testkit for that reason). It injects AWS failures
+// into SDK clients for reliability tests:
 // a share of calls fails with throttling or 5xx errors, either before the
 // request is sent or after the service processed it (the response is lost).
 //

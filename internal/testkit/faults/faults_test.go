@@ -15,8 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/leadflow/leadflow/internal/dynamo"
-	"github.com/leadflow/leadflow/internal/faults"
 	"github.com/leadflow/leadflow/internal/testenv"
+	"github.com/leadflow/leadflow/internal/testkit/faults"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

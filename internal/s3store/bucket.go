@@ -1,9 +1,11 @@
-// Package bucket is the S3 bucket behind exports and import uploads: the
-// reads both need, and the one place S3's "no such key" becomes
-// ErrNotFound. What each keeps there (export files and their multipart
-// pieces, presigned uploads) lives in internal/exportjob and
-// internal/upload, on top of Bucket.
-package bucket
+// Package s3store is the S3 adapter: the one bucket behind exports and
+// import uploads. Bucket has the reads both need and is the one place S3's
+// "no such key" becomes ErrNotFound; ExportFiles keeps export files and
+// their multipart pieces (exports.go), Uploads presigns and reads CSV files
+// uploaded for import (uploads.go). The interfaces they satisfy live with
+// their consumers (exportjob.Files, importjob.Uploads, httpapi.ExportFiles,
+// httpapi.ImportUploads).
+package s3store
 
 import (
 	"context"

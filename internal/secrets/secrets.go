@@ -1,4 +1,6 @@
-package ads
+// Package secrets is the AWS Secrets Manager adapter: the Meta page access
+// tokens of internal/ads (ads.Tokens), read from one secret.
+package secrets
 
 import (
 	"context"
@@ -9,14 +11,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/leadflow/leadflow/internal/ads"
 )
 
-// SecretsManagerTokens reads Meta page access tokens from one AWS Secrets
+// PageTokens reads Meta page access tokens from one AWS Secrets
 // Manager secret (declared in template.yaml as MetaPageTokensSecret): a JSON
 // object mapping "<tenant_id>/<site_id>" to the site's page access token.
 // One secret keeps the IAM policy to a single ARN; the value is cached for
 // a few minutes so a burst of leads costs one read.
-type SecretsManagerTokens struct {
+type PageTokens struct {
 	Client   *secretsmanager.Client
 	SecretID string
 	TTL      time.Duration // 0 means 5 minutes
@@ -26,8 +30,8 @@ type SecretsManagerTokens struct {
 	fetched time.Time
 }
 
-// PageToken implements Tokens.
-func (s *SecretsManagerTokens) PageToken(ctx context.Context, tenantID, siteID string) (string, error) {
+// PageToken implements ads.Tokens.
+func (s *PageTokens) PageToken(ctx context.Context, tenantID, siteID string) (string, error) {
 	ttl := s.TTL
 	if ttl == 0 {
 		ttl = 5 * time.Minute
@@ -51,7 +55,7 @@ func (s *SecretsManagerTokens) PageToken(ctx context.Context, tenantID, siteID s
 	s.tokens, s.fetched = m, time.Now()
 	tok := m[k]
 	if tok == "" {
-		return "", fmt.Errorf("%w (no %q in the secret)", ErrNoPageToken, k)
+		return "", fmt.Errorf("%w (no %q in the secret)", ads.ErrNoPageToken, k)
 	}
 	return tok, nil
 }
