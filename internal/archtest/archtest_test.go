@@ -24,7 +24,7 @@ const httpapi = module + "internal/httpapi"
 const testkit = module + "internal/testkit/"
 
 // pure are the domain packages: no AWS SDK anywhere in what they link.
-var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem"}
+var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda"}
 
 // noSDK import no AWS SDK package themselves. (They use queue.Job, the
 // queue adapter's message, so the SDK is among their dependencies.)
@@ -33,7 +33,7 @@ var noSDK = []string{"ads", "jobs"}
 // belowHTTP are the adapters and job runners: nothing they link may be
 // the HTTP layer.
 var belowHTTP = []string{
-	"dynamo", "queue", "s3store", "secrets", // adapters
+	"dynamo", "queue", "s3store", "secrets", "capacity", // adapters (capacity: the bench's DynamoDB meter)
 	"worker", "bulk", "importjob", "exportjob", "purge", "sweeper", "demo", "sqsrunner", // job runners
 }
 
