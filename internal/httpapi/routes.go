@@ -67,5 +67,8 @@ func Routes() []Route {
 		{"GET", "/v1/imports/{import_id}", FunctionAPI, false},
 		{"GET", "/v1/imports/{import_id}/report.csv", FunctionAPI, false},
 		{"POST", "/v1/imports/uploads", FunctionAPI, false},
+		{"POST", "/v1/api-keys", FunctionAPI, false},
+		{"GET", "/v1/api-keys", FunctionAPI, false},
+		{"DELETE", "/v1/api-keys/{key_id}", FunctionAPI, false},
 	}
 }
