@@ -66,12 +66,20 @@ var ErrKeyRevoked = errors.New("api key revoked")
 
 // NewAPIKey makes a key with a fresh secret, returned once beside it.
 func NewAPIKey(tenantID, id, name string, scopes []Scope, createdBy string, now time.Time) (APIKey, string) {
-	secret := APIKeyPrefix + strings.ToLower(rand.Text()+rand.Text()) // 2 × 128 bits
+	secret := NewAPIKeySecret()
+	return APIKeyFor(secret, tenantID, id, name, scopes, createdBy, now), secret
+}
+
+// NewAPIKeySecret returns a fresh secret: the prefix and 256 random bits.
+func NewAPIKeySecret() string { return APIKeyPrefix + strings.ToLower(rand.Text()+rand.Text()) }
+
+// APIKeyFor describes the key of a given secret (what is stored of it).
+func APIKeyFor(secret, tenantID, id, name string, scopes []Scope, createdBy string, now time.Time) APIKey {
 	return APIKey{
 		ID: id, TenantID: tenantID, Name: name, Scopes: scopes,
-		Prefix: secret[:len(APIKeyPrefix)+8], Hash: HashAPIKey(secret),
+		Prefix: secret[:min(len(secret), len(APIKeyPrefix)+8)], Hash: HashAPIKey(secret),
 		CreatedAt: now.UTC(), CreatedBy: createdBy,
-	}, secret
+	}
 }
 
 // HashAPIKey is how a secret is stored and looked up.

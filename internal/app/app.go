@@ -131,6 +131,7 @@ func (a *App) CaptureDeps() httpapi.Deps {
 		Health:     a.health(),
 		Logger:     a.Logger,
 		Now:        time.Now,
+		APIKeys:    a.Store, // server captures with an account API key
 	}
 	if a.Queue != nil {
 		d.Jobs = a.Queue

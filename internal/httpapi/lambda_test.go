@@ -55,6 +55,12 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, store.PutSite(ctx, account.Site{ID: "site_demo", TenantID: "demo", Key: "demo-site-key", Country: "BR",
 		AllowedOrigins: []string{"https://loja.exemplo.com.br"}, RateLimitPerMinute: 100, CreatedAt: now}))
 
+	// The console samples' authorizer claims name this admin; the API-key
+	// sample carries this key.
+	must(t, store.PutUser(ctx, account.User{ID: "8c1f5e2a-3b4d-4e6f-9a0b-1c2d3e4f5a6b", TenantID: "demo", Name: "Marina Alves",
+		Role: account.RoleAdmin, Active: true, CreatedAt: now}))
+	must(t, store.CreateAPIKey(ctx, account.APIKey{ID: "ak_demo", TenantID: "demo", Name: "sample events",
+		Scopes: []account.Scope{account.ScopeLeadsWrite}, Hash: account.HashAPIKey("lfk_demo-api-key"), CreatedAt: now}))
 	// The ads samples are signed / keyed with these demo secrets.
 	must(t, store.PutAdsSecrets(ctx, account.AdsSecrets{TenantID: "demo", SiteID: "site_demo",
 		MetaAppSecret: "demo-meta-app-secret", MetaVerifyToken: "demo-meta-verify-token", GoogleKey: "demo-google-key"}))
@@ -62,7 +68,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, err)
 	jobs := queue.New(testenv.SQS(t), qURL)
 
-	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store,
+	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store, APIKeys: store,
 		AdsSecrets: store, Jobs: jobs, Reports: store,
 		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
@@ -70,7 +76,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, s3bucket.Create(ctx, testenv.S3(t), bucket))
 	deps.ImportUploads = upload.NewS3(testenv.S3(t), bucket)
 	// The CaptureFunction gets only what app.CaptureDeps gives it.
-	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store}}
+	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store}, APIKeys: store}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(captureDeps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
 
@@ -85,7 +91,11 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 		return resp
 	}
 
-	created := invoke(captureFn, "capture-lead.json", "", http.StatusCreated)
+	if pub := invoke(captureFn, "capture-lead.json", "", http.StatusAccepted); pub.Body != "{\"accepted\":true}\n" {
+		t.Errorf("public capture answered %q", pub.Body)
+	}
+	// The same capture with the account API key answers the lead's ids.
+	created := invoke(captureFn, "capture-lead-api-key.json", "", http.StatusOK)
 	var res struct {
 		LeadID string `json:"lead_id"`
 	}
