@@ -110,3 +110,11 @@ func (k APIKey) NeedsTouch(now time.Time) bool {
 func (k APIKey) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("tenant_id", k.TenantID), slog.String("id", k.ID), slog.String("prefix", k.Prefix))
 }
+
+// String never shows the hash.
+func (k APIKey) String() string {
+	return "APIKey{tenant_id:" + k.TenantID + " id:" + k.ID + " prefix:" + k.Prefix + "}"
+}
+
+// GoString never shows the hash (%#v).
+func (k APIKey) GoString() string { return k.String() }
