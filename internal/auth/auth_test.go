@@ -110,21 +110,7 @@ func TestNewHMACNeedsALongSecret(t *testing.T) {
 
 func TestFromAuthorizerReadsVerifiedClaims(t *testing.T) {
 	// Build the request the way the Lambda adapter does from an event.
-	withClaims := func(claims map[string]string) *http.Request {
-		ev := events.APIGatewayV2HTTPRequest{RawPath: "/v1/me", RequestContext: events.APIGatewayV2HTTPRequestContext{
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/me"},
-		}}
-		if claims != nil {
-			ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
-			}
-		}
-		r, err := (&core.RequestAccessorV2{}).EventToRequestWithContext(context.Background(), ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	withClaims := func(claims map[string]string) *http.Request { return authorizerRequest(t, claims) }
 	p, err := FromAuthorizer{}.Authenticate(withClaims(map[string]string{"sub": "abc", ClaimTenant: "demo", ClaimRole: "agent"}))
 	if err != nil || p != (account.Principal{TenantID: "demo", UserID: "abc", Role: account.RoleAgent}) {
 		t.Errorf("got %+v, %v", p, err)
@@ -176,14 +162,16 @@ func TestTokensFromTheFutureAreRefused(t *testing.T) {
 }
 
 // authorizerRequest builds the request the Lambda adapter builds from an
-// event whose JWT authorizer verified claims.
+// event whose JWT authorizer verified claims (none: no authorizer).
 func authorizerRequest(t *testing.T, claims map[string]string) *http.Request {
 	ev := events.APIGatewayV2HTTPRequest{RawPath: "/v1/me", RequestContext: events.APIGatewayV2HTTPRequestContext{
 		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/me"},
-		Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
-		},
 	}}
+	if claims != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
+	}
 	r, err := (&core.RequestAccessorV2{}).EventToRequestWithContext(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
