@@ -8,6 +8,7 @@
 //	leadflow-admin site -tenant acme -name "acme.com.br" -origin https://acme.com.br -rate 30
 //	leadflow-admin user -tenant acme -id usr_ana -name "Ana" -email ana@acme.com.br -role admin
 //	leadflow-admin token -tenant acme -user usr_ana -role admin   (local HS256 only)
+//	leadflow-admin api-key -tenant acme -name "ERP" -scopes leads:write,leads:read
 package main
 
 import (
@@ -34,6 +35,7 @@ type Store interface {
 	Account(ctx context.Context, tenantID string) (account.Account, error)
 	PutSite(ctx context.Context, s account.Site) error
 	PutUser(ctx context.Context, u account.User) error
+	CreateAPIKey(ctx context.Context, k account.APIKey) error
 }
 
 func main() {
@@ -59,11 +61,12 @@ func openStore(ctx context.Context, cfg config.Config) (Store, error) {
 	return dynamo.New(app.NewDynamoDB(awsCfg), cfg.Table), nil
 }
 
-const usage = `usage: leadflow-admin <account|site|user|token> [flags]
+const usage = `usage: leadflow-admin <account|site|user|token|api-key> [flags]
   account  create or update an account (tenant)
   site     create a capture site and print its public key
   user     create or update a console user
-  token    print a local HS256 console token (needs LEADFLOW_JWT_SECRET)`
+  token    print a local HS256 console token (needs LEADFLOW_JWT_SECRET)
+  api-key  create an account API key and print its secret (shown only once)`
 
 // run executes one command; it is the whole program minus process setup,
 // so tests drive it against DynamoDB Local.
@@ -163,6 +166,30 @@ func run(ctx context.Context, args []string, st Store, cfg config.Config, out io
 			return err
 		}
 		fmt.Fprintln(out, tok)
+	case "api-key":
+		name := fs.String("name", "", "key name")
+		scopes := fs.String("scopes", string(account.ScopeLeadsWrite), "comma-separated: leads:write, leads:read, interactions:write")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if err := accountExists(ctx, st, *tenant); err != nil {
+			return err
+		}
+		var sc []account.Scope
+		for _, v := range strings.Split(*scopes, ",") {
+			if v = strings.TrimSpace(v); !account.ValidScope(account.Scope(v)) {
+				return fmt.Errorf("api-key: unknown scope %q", v)
+			}
+			sc = append(sc, account.Scope(v))
+		}
+		if *name == "" {
+			return errors.New("api-key: -name is required")
+		}
+		k, secret := account.NewAPIKey(*tenant, "ak_"+strings.ToLower(rand.Text()[:16]), *name, sc, "leadflow-admin", now)
+		if err := st.CreateAPIKey(ctx, k); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "api key %s saved in %s (scopes %s)\napi key: %s\n", k.ID, k.TenantID, *scopes, secret)
 	default:
 		return errors.New(usage)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -59,5 +60,17 @@ func TestOnboardAnAccount(t *testing.T) {
 	tok, err := cmd("token", "-tenant", "acme", "-user", "usr_ana", "-role", "admin")
 	if err != nil || strings.Count(tok, ".") != 2 {
 		t.Errorf("token = %q, %v", tok, err)
+	}
+	if _, err := cmd("api-key", "-tenant", "acme", "-name", "ERP", "-scopes", "leads:write,root"); err == nil {
+		t.Error("an unknown scope was accepted")
+	}
+	out, err = cmd("api-key", "-tenant", "acme", "-name", "ERP", "-scopes", "leads:write, leads:read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, _ := strings.Cut(out, "api key: ")
+	k, err := st.APIKeyByHash(ctx, account.HashAPIKey(strings.TrimSpace(secret)))
+	if err != nil || k.TenantID != "acme" || k.Name != "ERP" || !k.Allows(account.ScopeLeadsRead) || k.Allows(account.ScopeInteractionsWrite) {
+		t.Errorf("printed api key %q: %+v %v", secret, k, err)
 	}
 }

@@ -76,7 +76,7 @@ func (b *bench) capacityModel(ctx context.Context) error {
 	}
 	for i := 0; i < capacityRuns; i++ {
 		email := fmt.Sprintf("cap%d@bench.example.com", i)
-		if _, err := step("capture: new lead", 201, "POST", "/v1/capture/leads", richCapture(i, email, "bf2026", 2), "X-Site-Key", b.site.Key); err != nil {
+		if _, err := step("capture: new lead", 202, "POST", "/v1/capture/leads", richCapture(i, email, "bf2026", 2), "X-Site-Key", b.site.Key); err != nil {
 			return err
 		}
 		leadID, err := leadByEmail(srv.URL, b.admin, email)
@@ -86,7 +86,7 @@ func (b *bench) capacityModel(ctx context.Context) error {
 		if _, err := step("detail: new lead", 200, "GET", "/v1/leads/"+leadID, ""); err != nil {
 			return err
 		}
-		if _, err := step("capture: repeat (same person, new touch)", 200, "POST", "/v1/capture/leads", richCapture(i+1000, email, "bf2026-retarget", 1), "X-Site-Key", b.site.Key); err != nil {
+		if _, err := step("capture: repeat (same person, new touch)", 202, "POST", "/v1/capture/leads", richCapture(i+1000, email, "bf2026-retarget", 1), "X-Site-Key", b.site.Key); err != nil {
 			return err
 		}
 		if _, err := step("assignment (owner set)", 200, "PATCH", "/v1/leads/"+leadID, `{"owner_id":"usr_agent"}`); err != nil {

@@ -156,6 +156,7 @@ Leadflow is running on http://%s
   Graph API       %s
   credentials     %s  (source it: set -a; . %s; set +a)
   site key        %s
+  API key         LEADFLOW_API_KEY in the credentials (server captures: Authorization: Bearer)
   worker          polling the jobs queue; sweeper every %v
   demo schedule   lead %s moves to in_progress in one minute
 Press Ctrl-C to stop.

@@ -132,6 +132,7 @@ func (a *App) CaptureDeps() httpapi.Deps {
 		Health:     a.health(),
 		Logger:     a.Logger,
 		Now:        time.Now,
+		APIKeys:    a.Store, // server captures with an account API key
 	}
 	if a.Queue != nil {
 		d.Queue = a.Queue
@@ -171,6 +172,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Reports:    a.Store,
 	}
 	d.Assignment = a.Store
+	d.APIKeys = a.Store
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files
 	}

@@ -8,9 +8,11 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +34,31 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // Authenticator identifies the caller of a console request.
 type Authenticator interface {
 	Authenticate(r *http.Request) (account.Principal, error)
+}
+
+// FutureLeeway is how far in the future a token's iat or nbf may lie
+// (clock skew between the issuer and this function); beyond it the token
+// is refused.
+const FutureLeeway = 60 * time.Second
+
+// notFromTheFuture refuses a token issued (iat) or valid from (nbf) more
+// than FutureLeeway after now. Claims are NumericDate seconds; a missing
+// claim passes, an unreadable one does not.
+func notFromTheFuture(get func(string) string, now time.Time) error {
+	for _, c := range []string{"iat", "nbf"} {
+		v := get(c)
+		if v == "" {
+			continue
+		}
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%w: token %s %q is not a time", ErrUnauthenticated, c, v)
+		}
+		if time.Unix(int64(secs), 0).After(now.Add(FutureLeeway)) {
+			return fmt.Errorf("%w: token %s is in the future", ErrUnauthenticated, c)
+		}
+	}
+	return nil
 }
 
 // principalFromClaims validates the claims every token must carry.
@@ -84,7 +111,7 @@ func (h *HMAC) Issue(p account.Principal, ttl time.Duration) (string, error) {
 // Authenticate verifies the bearer token: HS256 only (so "alg: none" and
 // key-confusion tokens fail), the right issuer, and an expiry in the future.
 func (h *HMAC) Authenticate(r *http.Request) (account.Principal, error) {
-	raw, ok := bearer(r)
+	raw, ok := Bearer(r)
 	if !ok {
 		return account.Principal{}, fmt.Errorf("%w: missing bearer token", ErrUnauthenticated)
 	}
@@ -98,13 +125,28 @@ func (h *HMAC) Authenticate(r *http.Request) (account.Principal, error) {
 		return account.Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	claims, _ := tok.Claims.(jwt.MapClaims)
+	if err := notFromTheFuture(func(k string) string {
+		switch v := claims[k].(type) {
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		case json.Number:
+			return string(v)
+		case string:
+			return v
+		}
+		return ""
+	}, h.now()); err != nil {
+		return account.Principal{}, err
+	}
 	return principalFromClaims(func(k string) string {
 		s, _ := claims[k].(string)
 		return s
 	})
 }
 
-func bearer(r *http.Request) (string, bool) {
+// Bearer returns the credential of an "Authorization: Bearer" header (the
+// scheme is case-insensitive).
+func Bearer(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	const prefix = "bearer "
 	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
@@ -115,17 +157,29 @@ func bearer(r *http.Request) (string, bool) {
 
 // FromAuthorizer reads the claims API Gateway's JWT authorizer verified.
 // A request that reaches it without them (a route declared without the
-// authorizer by mistake) is refused, never trusted.
-type FromAuthorizer struct{}
+// authorizer by mistake) is refused, never trusted. An iat or nbf more than
+// FutureLeeway ahead is refused here too.
+type FromAuthorizer struct {
+	// Now replaces time.Now (tests).
+	Now func() time.Time
+}
 
 // Authenticate implements Authenticator.
-func (FromAuthorizer) Authenticate(r *http.Request) (account.Principal, error) {
+func (a FromAuthorizer) Authenticate(r *http.Request) (account.Principal, error) {
 	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
 	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
 		return account.Principal{}, fmt.Errorf("%w: no authorizer claims on the request", ErrUnauthenticated)
 	}
 	claims := rc.Authorizer.JWT.Claims
-	return principalFromClaims(func(k string) string { return claims[k] })
+	get := func(k string) string { return claims[k] }
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	if err := notFromTheFuture(get, now()); err != nil {
+		return account.Principal{}, err
+	}
+	return principalFromClaims(get)
 }
 
 type ctxKey struct{}

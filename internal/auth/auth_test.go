@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -108,21 +110,7 @@ func TestNewHMACNeedsALongSecret(t *testing.T) {
 
 func TestFromAuthorizerReadsVerifiedClaims(t *testing.T) {
 	// Build the request the way the Lambda adapter does from an event.
-	withClaims := func(claims map[string]string) *http.Request {
-		ev := events.APIGatewayV2HTTPRequest{RawPath: "/v1/me", RequestContext: events.APIGatewayV2HTTPRequestContext{
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/me"},
-		}}
-		if claims != nil {
-			ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
-			}
-		}
-		r, err := (&core.RequestAccessorV2{}).EventToRequestWithContext(context.Background(), ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	withClaims := func(claims map[string]string) *http.Request { return authorizerRequest(t, claims) }
 	p, err := FromAuthorizer{}.Authenticate(withClaims(map[string]string{"sub": "abc", ClaimTenant: "demo", ClaimRole: "agent"}))
 	if err != nil || p != (account.Principal{TenantID: "demo", UserID: "abc", Role: account.RoleAgent}) {
 		t.Errorf("got %+v, %v", p, err)
@@ -137,4 +125,56 @@ func TestFromAuthorizerReadsVerifiedClaims(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// A token issued (iat) or valid from (nbf) more than FutureLeeway ahead is
+// refused in both modes; a few seconds of clock skew pass.
+func TestTokensFromTheFutureAreRefused(t *testing.T) {
+	h, _ := NewHMAC(secret, "leadflow-test")
+	now := time.Now()
+	claims := func(k string, at time.Time) jwt.MapClaims {
+		return jwt.MapClaims{"iss": "leadflow-test", "sub": "usr_1", "exp": now.Add(2 * time.Hour).Unix(),
+			ClaimTenant: "acme", ClaimRole: "admin", k: at.Unix()}
+	}
+	if _, err := h.Authenticate(request(sign(t, jwt.SigningMethodHS256, secret, claims("iat", now.Add(5*time.Second))))); err != nil {
+		t.Errorf("iat 5 s ahead refused: %v", err)
+	}
+	for _, k := range []string{"iat", "nbf"} {
+		tok := sign(t, jwt.SigningMethodHS256, secret, claims(k, now.Add(365*24*time.Hour)))
+		if _, err := h.Authenticate(request(tok)); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("HMAC: %s a year ahead accepted", k)
+		}
+	}
+	a := FromAuthorizer{Now: func() time.Time { return now }}
+	base := map[string]string{"sub": "abc", ClaimTenant: "demo", ClaimRole: "agent"}
+	for k, v := range map[string]string{"iat": fmt.Sprint(now.Add(2 * time.Minute).Unix()), "nbf": fmt.Sprint(now.Add(time.Hour).Unix()), "iat ": "soon"} {
+		c := maps.Clone(base)
+		c[strings.TrimSpace(k)] = v
+		if _, err := a.Authenticate(authorizerRequest(t, c)); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("authorizer: %s=%s accepted", k, v)
+		}
+	}
+	c := maps.Clone(base)
+	c["iat"] = fmt.Sprint(now.Add(30 * time.Second).Unix())
+	if _, err := a.Authenticate(authorizerRequest(t, c)); err != nil {
+		t.Errorf("authorizer: iat 30 s ahead refused: %v", err)
+	}
+}
+
+// authorizerRequest builds the request the Lambda adapter builds from an
+// event whose JWT authorizer verified claims (none: no authorizer).
+func authorizerRequest(t *testing.T, claims map[string]string) *http.Request {
+	ev := events.APIGatewayV2HTTPRequest{RawPath: "/v1/me", RequestContext: events.APIGatewayV2HTTPRequestContext{
+		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/me"},
+	}}
+	if claims != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
+	}
+	r, err := (&core.RequestAccessorV2{}).EventToRequestWithContext(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -7,6 +7,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,6 +37,7 @@ type Store interface {
 	PutUser(ctx context.Context, u account.User) error
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
 	PutAdsSecrets(ctx context.Context, sec account.AdsSecrets) error
+	CreateAPIKey(ctx context.Context, k account.APIKey) error
 }
 
 // Issuer signs console tokens.
@@ -57,6 +59,7 @@ const (
 	EnvMetaVerifyToken = "LEADFLOW_META_VERIFY_TOKEN"
 	EnvGoogleKey       = "LEADFLOW_GOOGLE_KEY"
 	EnvMetaPageToken   = "LEADFLOW_META_PAGE_TOKEN"
+	EnvAPIKey          = "LEADFLOW_API_KEY" // secret account API key, every scope
 	tokenTTL           = 30 * 24 * time.Hour
 	siteID             = "site_demo"
 )
@@ -93,6 +96,9 @@ func (s Secrets) Ensure() {
 	}
 	if len(s[EnvJWTSecret]) < 32 {
 		s[EnvJWTSecret] = strings.ToLower(rand.Text() + rand.Text())
+	}
+	if !account.LooksLikeAPIKey(s[EnvAPIKey]) {
+		s[EnvAPIKey] = account.NewAPIKeySecret()
 	}
 }
 
@@ -168,6 +174,13 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 		if err := st.PutUser(ctx, u); err != nil {
 			return fmt.Errorf("demo: user %s: %w", u.ID, err)
 		}
+	}
+	// The demo API key: its id follows from the secret, so a re-seed with
+	// the same demo.env finds it stored, and a new secret adds a new key.
+	key := account.APIKeyFor(secrets[EnvAPIKey], TenantID, "", "demo (make dev)", account.Scopes, AdminID, now)
+	key.ID = "ak_demo_" + key.Hash[:12]
+	if err := st.CreateAPIKey(ctx, key); err != nil && !errors.Is(err, account.ErrNameTaken) {
+		return fmt.Errorf("demo: api key: %w", err)
 	}
 	var err error
 	if secrets[EnvAdminToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AdminID, Role: account.RoleAdmin}, tokenTTL); err != nil {

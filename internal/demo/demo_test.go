@@ -57,6 +57,14 @@ func TestSeedIsIdempotentAndItsCredentialsWork(t *testing.T) {
 			t.Errorf("%s: %+v %v", key, p, err)
 		}
 	}
+	// The API key in demo.env is stored (hashed), live, with every scope.
+	k, err := st.APIKeyByHash(ctx, account.HashAPIKey(reread[demo.EnvAPIKey]))
+	if err != nil || k.TenantID != demo.TenantID || !k.Allows(account.ScopeLeadsWrite) || !k.Allows(account.ScopeLeadsRead) || !k.Allows(account.ScopeInteractionsWrite) {
+		t.Errorf("%s: %+v %v", demo.EnvAPIKey, k, err)
+	}
+	if keys, err := st.APIKeys(ctx, demo.TenantID); err != nil || len(keys) != 1 {
+		t.Errorf("after two seeds: %d keys, %v; want one", len(keys), err)
+	}
 	// Every demo lead exists exactly once: capturing it again is a repeat.
 	for i, dl := range demo.Leads(now) {
 		c, err := capture.Normalize(site, dl.Request, capture.Meta{IP: "10.0.0.1", Now: now})

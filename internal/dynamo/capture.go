@@ -37,7 +37,7 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 		}
 	}
 	keys := c.Keys()
-	rl := st.rateLimit(site, c.Touch.IP, now)
+	rl := st.rateLimit(site, c, now)
 
 	meta, err := leadItem(l)
 	if err != nil {
@@ -61,7 +61,7 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 	rlIdx := -1 // trusted captures (ads webhooks) have no per-IP limit
 	if !c.Trusted {
 		rlIdx = len(items)
-		items = append(items, rl)
+		items = append(items, rl...)
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
 	evs, err := st.eventItems(tenant, l.ID, then, now)
@@ -257,7 +257,7 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 	rlIdx = -1
 	if !c.Trusted {
 		rlIdx = len(items)
-		items = append(items, st.rateLimit(site, c.Touch.IP, now))
+		items = append(items, st.rateLimit(site, c, now)...)
 	}
 	for _, ev := range events {
 		it, err := item(ev, leadPK(tenant, l.ID), skEvent+ev.ID)
@@ -321,31 +321,6 @@ func (st *Store) keyOwner(ctx context.Context, tenant string, k lead.IdentityKey
 		return "", err
 	}
 	return str(out.Item, "lead_id"), nil
-}
-
-// rateLimit counts one capture for the visitor IP in the current minute,
-// failing its condition once the site's limit is reached.
-func (st *Store) rateLimit(site account.Site, ip string, now time.Time) types.TransactWriteItem {
-	minute := now.Unix() / 60
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                st.table,
-		Key:                      key(rateLimitPK(site.TenantID, site.ID, ip), rateLimitSK(minute)),
-		UpdateExpression:         aws.String("ADD #n :one SET #ttl = :ttl"),
-		ConditionExpression:      aws.String("attribute_not_exists(#n) OR #n < :limit"),
-		ExpressionAttributeNames: map[string]string{"#n": "n", "#ttl": AttrTTL},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": n(1), ":limit": n(int64(site.Limit())), ":ttl": n((minute + 2) * 60),
-		},
-	}}
-}
-
-func rateLimited(now time.Time) error {
-	next := now.Truncate(time.Minute).Add(time.Minute)
-	wait := next.Sub(now).Round(time.Second)
-	if wait < time.Second {
-		wait = time.Second
-	}
-	return &lead.RateLimitedError{RetryAfter: wait}
 }
 
 func leadItem(l lead.Lead) (map[string]types.AttributeValue, error) {

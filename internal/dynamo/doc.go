@@ -17,7 +17,10 @@
 //	T#<tenant>#LEAD#<lead_id>            EVT#<event_id>           history entry
 //	T#<tenant>#LEAD#<lead_id>            MSG#<at>#<hash12>        conversation message
 //	T#<tenant>#KEY#<kind>#<value>        KEY                      identity key → lead_id, contact_id
-//	T#<tenant>#RL#<site_id>#<ip>         <unix minute>            rate-limit counter n (ttl)
+//	T#<tenant>#RL#<site_id>#<ip>         <15-s slice>             sliding-window rate-limit counter n (ttl; see ratelimit.go)
+//	T#<tenant>#RL#key#<api_key_id>       <15-s slice>             the same, per API key
+//	T#<tenant>                           APIKEY#<id>              account API key (hash of the secret, never the secret)
+//	APIKEYHASH#<sha256>                  APIKEY                   copy of the API key, by the hash of its secret
 //	T#<tenant>#LEAD#<lead_id>            IX#<kind>#<value>        list-index copy of the lead (GSI3/4/5; see index.go)
 //	T#<tenant>#LEAD#<lead_id>            IXQ#<token>              search-token copy of the lead (GSI3)
 //	T#<tenant>#LEAD#<lead_id>            PURGE                    soft-deleted lead's purge entry (GSI2 PURGE#<n>; see purge.go)

@@ -49,15 +49,6 @@ func identityPK(tenant string, k lead.IdentityKey) string {
 
 func siteKeyPK(key string) string { return "SITEKEY#" + key }
 
-func rateLimitPK(tenant, siteID, ip string) string {
-	if ip == "" {
-		ip = "-"
-	}
-	return "T#" + tenant + "#RL#" + siteID + "#" + ip
-}
-
-func rateLimitSK(minute int64) string { return strconv.FormatInt(minute, 10) }
-
 // messageKey returns the deterministic sort key and id of a conversation
 // message: the same speaker, text and time always give the same item.
 func messageKey(m lead.Message) (sk, id string) {

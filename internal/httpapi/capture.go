@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
@@ -20,9 +21,24 @@ import (
 const MaxCaptureBody = 256 << 10
 
 // captureLead serves POST /v1/capture/leads: JSON from chatbots and servers.
+// With only the site key (public) it answers 202 for every accepted
+// capture; with an account API key (Authorization: Bearer) it answers the
+// lead's ids, skips the origin check and is rate-limited per key.
 func (s *server) captureLead(w http.ResponseWriter, r *http.Request) {
-	site, ok := s.captureSite(w, r, siteKeyOf(r))
-	if !ok {
+	var key *account.APIKey
+	var site account.Site
+	var ok bool
+	if r.Header.Get("Authorization") != "" {
+		secret, _ := auth.Bearer(r)
+		if site, ok = s.resolveSite(w, r, siteKeyOf(r)); !ok {
+			return
+		}
+		k, ok := s.captureKey(w, r, secret, site)
+		if !ok {
+			return
+		}
+		key = &k
+	} else if site, ok = s.captureSite(w, r, siteKeyOf(r)); !ok {
 		return
 	}
 	switch mt := mediaType(r); mt {
@@ -40,7 +56,7 @@ func (s *server) captureLead(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.store(w, r, site, req)
+	s.storeThen(w, r, site, req, "", key)
 }
 
 // captureForm serves POST /v1/capture/forms/{site_key}: a plain HTML form.
@@ -75,13 +91,12 @@ func (s *server) captureForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if honeypot {
-		// A bot filled the hidden field: answer as if it worked, store nothing.
-		s.answerCapture(w, redirect, lead.CaptureResult{
-			LeadID: lead.NewID(lead.PrefixLead, s.Now()), ContactID: lead.NewID(lead.PrefixContact, s.Now()), Created: true,
-		})
+		// A bot filled the hidden field: answer as if it worked (the same
+		// answer as any public capture), store nothing.
+		s.answerCapture(w, redirect, nil, lead.CaptureResult{})
 		return
 	}
-	s.storeThen(w, r, site, req, redirect)
+	s.storeThen(w, r, site, req, redirect, nil)
 }
 
 // capturePreflight answers CORS preflights for the site's allowed origins only.
@@ -109,6 +124,25 @@ func (s *server) capturePreflight(w http.ResponseWriter, r *http.Request) {
 // captureSite resolves the site key and checks the browser origin, writing
 // the error response itself when either fails.
 func (s *server) captureSite(w http.ResponseWriter, r *http.Request, key string) (account.Site, bool) {
+	site, ok := s.resolveSite(w, r, key)
+	if !ok {
+		return site, false
+	}
+	origin := r.Header.Get("Origin")
+	if !site.OriginAllowed(origin) {
+		problem.Write(w, problem.New(http.StatusForbidden, "origin_not_allowed", "Origin "+origin+" may not post to this site."))
+		return site, false
+	}
+	if origin != "" {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Add("Vary", "Origin")
+	}
+	return site, true
+}
+
+// resolveSite resolves the site key, writing the error response itself
+// when it fails.
+func (s *server) resolveSite(w http.ResponseWriter, r *http.Request, key string) (account.Site, bool) {
 	if key == "" {
 		problem.Write(w, problem.New(http.StatusUnauthorized, "invalid_site_key", "Send the site's public key in the X-Site-Key header."))
 		return account.Site{}, false
@@ -125,29 +159,20 @@ func (s *server) captureSite(w http.ResponseWriter, r *http.Request, key string)
 		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "The lead could not be stored; retry shortly.", 0)
 		return site, false
 	}
-	origin := r.Header.Get("Origin")
-	if !site.OriginAllowed(origin) {
-		problem.Write(w, problem.New(http.StatusForbidden, "origin_not_allowed", "Origin "+origin+" may not post to this site."))
-		return site, false
-	}
-	if origin != "" {
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Add("Vary", "Origin")
-	}
 	return site, true
 }
 
-func (s *server) store(w http.ResponseWriter, r *http.Request, site account.Site, req capture.Request) {
-	s.storeThen(w, r, site, req, "")
-}
-
 // storeThen normalizes and stores a capture, then answers with JSON or a
-// redirect.
-func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.Site, req capture.Request, redirect string) {
+// redirect. key is the API key of a server capture (nil for the public
+// site key): its captures are counted per key, not per visitor IP.
+func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.Site, req capture.Request, redirect string, key *account.APIKey) {
 	c, err := capture.Normalize(site, req, requestMeta(r, s.Now()))
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if key != nil {
+		c.RateKey, c.RatePerMinute = "key#"+key.ID, key.Limit()
 	}
 	res, err := s.Captures.Capture(r.Context(), site, c)
 	var limited *lead.RateLimitedError
@@ -161,13 +186,26 @@ func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.
 		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "The lead could not be stored; retry shortly.", 0)
 		return
 	}
-	s.answerCapture(w, redirect, res)
+	s.answerCapture(w, redirect, key, res)
 }
 
-func (s *server) answerCapture(w http.ResponseWriter, redirect string, res lead.CaptureResult) {
+// publicAccepted is the whole answer to every accepted public capture: the
+// same bytes for a new and a known person (and for a honeypot hit), so the
+// public site key can't be used to learn who is already a lead.
+var publicAccepted = struct {
+	Accepted bool `json:"accepted"`
+}{true}
+
+// answerCapture answers a stored capture: a redirect, the public 202, or
+// (for an API key) the lead's ids with 201 new / 200 known.
+func (s *server) answerCapture(w http.ResponseWriter, redirect string, key *account.APIKey, res lead.CaptureResult) {
 	if redirect != "" {
 		w.Header().Set("Location", redirect)
 		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
+	if key == nil {
+		writeJSON(w, http.StatusAccepted, publicAccepted)
 		return
 	}
 	status := http.StatusOK

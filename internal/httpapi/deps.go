@@ -26,6 +26,17 @@ type Captures interface {
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
 }
 
+// APIKeys stores account API keys, hashed (see internal/dynamo/apikeys.go).
+// APIKeyByHash is account.ErrNotFound for an unknown or revoked key and is
+// never cached; TouchAPIKey records a use at most once a minute.
+type APIKeys interface {
+	CreateAPIKey(ctx context.Context, k account.APIKey) error
+	APIKeys(ctx context.Context, tenantID string) ([]account.APIKey, error)
+	APIKeyByHash(ctx context.Context, hash string) (account.APIKey, error)
+	RevokeAPIKey(ctx context.Context, tenantID, keyID string, at time.Time) error
+	TouchAPIKey(ctx context.Context, k account.APIKey, at time.Time) error
+}
+
 // Accounts reads tenant configuration and users.
 type Accounts interface {
 	Account(ctx context.Context, tenantID string) (account.Account, error)

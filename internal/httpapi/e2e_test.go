@@ -47,6 +47,7 @@ type stack struct {
 	otherTen  string
 	other     string // admin token of the other tenant
 	otherSite account.Site
+	apiKey    string // secret of an API key of the tenant with every scope
 	now       time.Time
 	jobs      *queue.Queue  // set by tests that post Meta webhooks
 	logs      *lockedBuffer // everything the handlers log
@@ -96,6 +97,7 @@ func newStack(t *testing.T) *stack {
 	s.admin = issue(t, hm, s.tenant, "usr_admin", account.RoleAdmin)
 	s.agent = issue(t, hm, s.tenant, "usr_agent", account.RoleAgent)
 	s.other = issue(t, hm, s.otherTen, "usr_admin", account.RoleAdmin)
+	s.apiKey = s.newAPIKey(s.tenant, account.Scopes...)
 
 	inline := &jobs.Inline{}
 	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
@@ -106,7 +108,7 @@ func newStack(t *testing.T) *stack {
 		JobRecords: s.store, JobStarter: inline, Imports: s.store,
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		AdsSecrets: s.store, Reports: s.store, Queue: s, Assignment: s.store, Tasks: s.store,
+		AdsSecrets: s.store, Reports: s.store, Queue: s, Assignment: s.store, Tasks: s.store, APIKeys: s.store,
 		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
@@ -129,6 +131,14 @@ func (s *stack) seedTenant(id, country string, origins []string) account.Site {
 		AllowedOrigins: origins, Country: country, RateLimitPerMinute: 1000, CreatedAt: s.now}
 	must(s.t, s.store.PutSite(ctx, site))
 	return site
+}
+
+// newAPIKey stores an API key of tenant with scopes and returns its secret.
+func (s *stack) newAPIKey(tenant string, scopes ...account.Scope) string {
+	s.t.Helper()
+	k, secret := account.NewAPIKey(tenant, testenv.UniqueName("ak"), "test", scopes, "usr_admin", s.now)
+	must(s.t, s.store.CreateAPIKey(context.Background(), k))
+	return secret
 }
 
 func issue(t *testing.T, hm *auth.HMAC, tenant, user string, role account.Role) string {
@@ -240,7 +250,15 @@ func chatbotBody(externalID, email string) map[string]any {
 	}
 }
 
+// capture posts a server capture: the tenant's API key plus its site key,
+// answered with the lead's ids (201 new, 200 known).
 func (s *stack) capture(body any, headers ...string) response {
+	s.t.Helper()
+	return s.call("POST", "/v1/capture/leads", s.apiKey, body, append([]string{"X-Site-Key: " + s.site.Key}, headers...)...)
+}
+
+// publicCapture posts with the site key only, as a browser does: 202.
+func (s *stack) publicCapture(body any, headers ...string) response {
 	s.t.Helper()
 	return s.call("POST", "/v1/capture/leads", "", body, append([]string{"X-Site-Key: " + s.site.Key}, headers...)...)
 }

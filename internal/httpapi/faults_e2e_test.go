@@ -45,6 +45,10 @@ func TestCapturesUnderInjectedFaultsAreStoredOnceOrRetryable(t *testing.T) {
 	site := account.Site{ID: "site_f", TenantID: tenant, Name: "F", Key: testenv.UniqueName("pk"), Country: "BR",
 		RateLimitPerMinute: 1 << 30, CreatedAt: time.Now()}
 	must(t, good.PutSite(ctx, site))
+	// Server captures (API key): their answers carry the lead ids checked below.
+	key, secret := account.NewAPIKey(tenant, "ak_f", "faults", []account.Scope{account.ScopeLeadsWrite}, "usr_admin", time.Now())
+	key.RateLimitPerMinute = 1 << 30
+	must(t, good.CreateAPIKey(ctx, key))
 
 	inj := faults.New(faults.Config{Rate: 0.3, AfterShare: 0.5})
 	// The production client's three attempts, short back-off to keep the
@@ -60,7 +64,7 @@ func TestCapturesUnderInjectedFaultsAreStoredOnceOrRetryable(t *testing.T) {
 	})
 	var logs syncBuffer
 	srv := httptest.NewServer(httpapi.NewCapture(httpapi.Deps{
-		Sites: dynamo.New(faulty, table), Captures: dynamo.New(faulty, table),
+		Sites: dynamo.New(faulty, table), Captures: dynamo.New(faulty, table), APIKeys: dynamo.New(faulty, table),
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 	}))
 	defer srv.Close()
@@ -92,6 +96,7 @@ func TestCapturesUnderInjectedFaultsAreStoredOnceOrRetryable(t *testing.T) {
 				req, _ := http.NewRequest("POST", srv.URL+"/v1/capture/leads", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("X-Site-Key", site.Key)
+				req.Header.Set("Authorization", "Bearer "+secret)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Errorf("capture %d: %v", i, err)
@@ -197,5 +202,5 @@ func TestCapturesUnderInjectedFaultsAreStoredOnceOrRetryable(t *testing.T) {
 	if !bytes.Contains([]byte(logs.String()), []byte("capture failed")) && n503 > 0 {
 		t.Error("503 answers were not logged")
 	}
-	assertNoSecrets(t, logs.String(), map[string]string{"site key": site.Key, "e-mail domain": "@faults.example.com"})
+	assertNoSecrets(t, logs.String(), map[string]string{"site key": site.Key, "e-mail domain": "@faults.example.com", "API key": secret})
 }

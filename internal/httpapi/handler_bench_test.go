@@ -33,6 +33,15 @@ func (n *noIO) Capture(context.Context, account.Site, lead.Capture) (lead.Captur
 
 func (n *noIO) Detail(context.Context, string, string) (lead.Detail, error) { return n.detail, nil }
 
+func (n *noIO) Account(_ context.Context, tenantID string) (account.Account, error) {
+	return account.Account{ID: tenantID}, nil
+}
+
+// User answers the token's user as active (the per-request user check).
+func (n *noIO) User(_ context.Context, tenantID, userID string) (account.User, error) {
+	return account.User{ID: userID, TenantID: tenantID, Role: account.RoleAdmin, Active: true}, nil
+}
+
 func benchHandler(b *testing.B) (http.Handler, string, *noIO) {
 	hm, err := auth.NewHMAC([]byte(strings.Repeat("k", 40)), "bench")
 	if err != nil {
@@ -52,7 +61,7 @@ func benchHandler(b *testing.B) (http.Handler, string, *noIO) {
 		st.detail.History.Items = append(st.detail.History.Items, lead.Event{ID: fmt.Sprint("ev_", i), At: now, Action: "field_changed", Field: "rating", Before: 1, After: 2})
 		st.detail.Conversation.Items = append(st.detail.Conversation.Items, lead.Message{From: "visitor", Text: "Quero um orçamento", At: now})
 	}
-	h := httpapi.NewLocal(httpapi.Deps{Sites: st, Captures: st, Leads: st, Auth: hm})
+	h := httpapi.NewLocal(httpapi.Deps{Sites: st, Captures: st, Leads: st, Accounts: st, Auth: hm})
 	return h, tok, st
 }
 

@@ -46,7 +46,7 @@ func TestLargeImportThroughTheQueue(t *testing.T) {
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
 		Sites: s.store, Captures: captures, Accounts: s.store, Leads: s.store, Lists: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		Assignment: s.store, Queue: q, JobRecords: s.store, JobStarter: starter, Imports: s.store,
+		Assignment: s.store, Queue: q, JobRecords: s.store, JobStarter: starter, Imports: s.store, APIKeys: s.store,
 	}))
 	t.Cleanup(s.srv.Close)
 	runner := &importjob.Runner{Store: s.store, Captures: captures, Starter: starter}

@@ -151,7 +151,7 @@ func TestImportByUploadThroughTheQueue(t *testing.T) {
 	captures := jobs.AssigningCaptures{Capturer: s.store, Queue: q}
 	s.deps = httpapi.Deps{Sites: s.store, Captures: captures, Accounts: s.store, Leads: s.store, Lists: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(), Assignment: s.store, Queue: q,
-		JobRecords: s.store, Imports: s.store, Logger: testLogger(t)}
+		JobRecords: s.store, Imports: s.store, Logger: testLogger(t), APIKeys: s.store}
 	e := s.enableUploads(starter, 0)
 	e.runner.Captures = captures
 	w := &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q,

@@ -58,7 +58,7 @@ func newJobStackOn(t *testing.T, client *sqs.Client) *jobStack {
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
 		Sites: s.store, Captures: jobs.AssigningCaptures{Capturer: s.store, Queue: q}, Accounts: s.store, Leads: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		Assignment: s.store, Queue: q,
+		Assignment: s.store, Queue: q, APIKeys: s.store,
 	}))
 	t.Cleanup(s.srv.Close)
 	js := &jobStack{

@@ -53,6 +53,12 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, store.PutSite(ctx, account.Site{ID: "site_demo", TenantID: "demo", Key: "demo-site-key", Country: "BR",
 		AllowedOrigins: []string{"https://loja.exemplo.com.br"}, RateLimitPerMinute: 100, CreatedAt: now}))
 
+	// The console samples' authorizer claims name this admin; the API-key
+	// sample carries this key.
+	must(t, store.PutUser(ctx, account.User{ID: "8c1f5e2a-3b4d-4e6f-9a0b-1c2d3e4f5a6b", TenantID: "demo", Name: "Marina Alves",
+		Role: account.RoleAdmin, Active: true, CreatedAt: now}))
+	must(t, store.CreateAPIKey(ctx, account.APIKey{ID: "ak_demo", TenantID: "demo", Name: "sample events",
+		Scopes: []account.Scope{account.ScopeLeadsWrite}, Hash: account.HashAPIKey("lfk_demo-api-key"), CreatedAt: now}))
 	// The ads samples are signed / keyed with these demo secrets.
 	must(t, store.PutAdsSecrets(ctx, account.AdsSecrets{TenantID: "demo", SiteID: "site_demo",
 		MetaAppSecret: "demo-meta-app-secret", MetaVerifyToken: "demo-meta-verify-token", GoogleKey: "demo-google-key"}))
@@ -60,7 +66,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, err)
 	jobs := queue.New(testenv.SQS(t), qURL)
 
-	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store,
+	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store, APIKeys: store,
 		AdsSecrets: store, Queue: jobs, Reports: store,
 		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
 		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
@@ -68,7 +74,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, s3store.Create(ctx, testenv.S3(t), bucket))
 	deps.ImportUploads = s3store.NewUploads(testenv.S3(t), bucket)
 	// The CaptureFunction gets only what app.CaptureDeps gives it.
-	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Queue: jobs, Health: []httpapi.Pinger{store}}
+	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Queue: jobs, Health: []httpapi.Pinger{store}, APIKeys: store}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(captureDeps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
 
@@ -83,7 +89,8 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 		return resp
 	}
 
-	created := invoke(captureFn, "capture-lead.json", "", http.StatusCreated)
+	// A server capture (account API key) answers the lead's ids.
+	created := invoke(captureFn, "capture-lead-api-key.json", "", http.StatusCreated)
 	var res struct {
 		LeadID string `json:"lead_id"`
 	}
@@ -154,6 +161,11 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 	if lead.Navigation.Country != capEv.Headers["cloudfront-viewer-country"] || lead.Rating != 4 || lead.State != "in_progress" || len(lead.Notes) != 1 {
 		t.Errorf("lead after events: %s", got.Body)
+	}
+
+	// The public capture (site key only) answers no ids.
+	if pub := invoke(captureFn, "capture-lead.json", "", http.StatusAccepted); pub.Body != "{\"accepted\":true}\n" {
+		t.Errorf("public capture answered %q", pub.Body)
 	}
 
 	// Each function serves only its own routes.

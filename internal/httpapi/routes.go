@@ -79,5 +79,8 @@ func Routes() []Route {
 		{"PUT", "/v1/task-types", FunctionAPI, false},
 		{"GET", "/v1/task-presets", FunctionAPI, false},
 		{"PUT", "/v1/task-presets", FunctionAPI, false},
+		{"POST", "/v1/api-keys", FunctionAPI, false},
+		{"GET", "/v1/api-keys", FunctionAPI, false},
+		{"DELETE", "/v1/api-keys/{key_id}", FunctionAPI, false},
 	}
 }

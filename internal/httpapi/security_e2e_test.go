@@ -18,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/openapi"
@@ -58,6 +59,7 @@ var routeBodies = map[string]any{
 	"POST /v1/tasks/bulk":                 map[string]any{"action": "delete", "ids": []string{"tsk_x"}},
 	"PUT /v1/task-types":                  map[string]any{"types": []any{map[string]any{"id": "intruso", "label": "Intruso"}}},
 	"PUT /v1/task-presets":                map[string]any{"presets": []any{map[string]any{"label": "Intruso", "description": "intruso"}}},
+	"POST /v1/api-keys":                   map[string]any{"name": "Intruso", "scopes": []string{"leads:write"}},
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
@@ -72,11 +74,14 @@ var adminOnlyRoutes = map[string]bool{
 	"POST /v1/leads/{id}/restore":  true,
 	"PUT /v1/task-types":           true,
 	"PUT /v1/task-presets":         true,
+	"POST /v1/api-keys":            true,
+	"GET /v1/api-keys":             true,
+	"DELETE /v1/api-keys/{key_id}": true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id
 // that names nothing is as good as any for a refusal.
-var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "task_id": "tsk_missing"}
+var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "task_id": "tsk_missing", "key_id": "ak_missing"}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
@@ -180,6 +185,12 @@ func badTokens(t *testing.T, s *stack) map[string]string {
 		"truncated":        s.admin[:len(s.admin)-4],
 		"site key as JWT":  s.site.Key,
 		"signature of JWT": parts[2],
+		// Well signed, but the user is not a live user of the account.
+		"sub no user":      signed(t, jwt.SigningMethodHS256, stackSecret, claims(func(c jwt.MapClaims) { c["sub"] = "usr_ghost" })),
+		"deactivated user": signed(t, jwt.SigningMethodHS256, stackSecret, claims(func(c jwt.MapClaims) { c["sub"] = "usr_gone"; c[auth.ClaimRole] = "agent" })),
+		"other tenant sub": signed(t, jwt.SigningMethodHS256, stackSecret, claims(func(c jwt.MapClaims) { c[auth.ClaimTenant] = s.tenant + "x" })),
+		"iat a year ahead": signed(t, jwt.SigningMethodHS256, stackSecret, claims(func(c jwt.MapClaims) { c["iat"] = now.AddDate(1, 0, 0).Unix() })),
+		"API key":          s.apiKey,
 	}
 }
 
@@ -283,7 +294,8 @@ func TestSiteKeysAreNotConsoleCredentials(t *testing.T) {
 	s.expect(s.call("POST", "/v1/capture/leads", s.admin, chatbotBody("jwt", "jwt@example.com")), http.StatusUnauthorized)
 	// The other tenant's key with this tenant's person makes a separate lead
 	// in the other tenant; this tenant's lead is untouched.
-	r := s.expect(s.call("POST", "/v1/capture/leads", "", chatbotBody("c-sk@example.com", "sk@example.com"), "X-Site-Key: "+s.otherSite.Key), http.StatusCreated)
+	r := s.expect(s.call("POST", "/v1/capture/leads", s.newAPIKey(s.otherTen, account.ScopeLeadsWrite), chatbotBody("c-sk@example.com", "sk@example.com"),
+		"X-Site-Key: "+s.otherSite.Key), http.StatusCreated)
 	if other := r.json(t)["lead_id"]; other == id {
 		t.Fatalf("the other tenant's site key appended to this tenant's lead %s", id)
 	}
@@ -334,7 +346,7 @@ func TestLogsNeverContainSecretsOrContactData(t *testing.T) {
 	hm, err := auth.NewHMAC(stackSecret, stackIssuer)
 	must(t, err)
 	h := httpapi.NewLocal(httpapi.Deps{
-		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Auth: hm,
+		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Auth: hm, APIKeys: s.store,
 		Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -346,7 +358,15 @@ func TestLogsNeverContainSecretsOrContactData(t *testing.T) {
 		"JWT secret": string(stackSecret), "admin token": s.admin, "agent token": s.agent, "other token": s.other,
 		"admin signature": strings.Split(s.admin, ".")[2],
 		"site key":        s.site.Key, "other site key": s.otherSite.Key,
+		"API key": s.apiKey, "API key hash": account.HashAPIKey(s.apiKey),
 	}
+	// A key created through the route: its secret passes through the
+	// logged handler once, then authenticates captures.
+	created := s.expect(s.call("POST", "/v1/api-keys", s.admin, map[string]any{"name": "logscan", "scopes": []string{"leads:write"}}), http.StatusCreated).json(t)
+	secrets["created API key"] = created["key"].(string)
+	s.expect(s.call("POST", "/v1/capture/leads", created["key"].(string), map[string]any{"source": "api", "contact": map[string]any{"email": "logscan-key@example.com"}},
+		"X-Site-Key: "+s.site.Key), http.StatusCreated)
+	secrets["e-mail via key"] = "logscan-key@example.com"
 	for i := range 5 {
 		email := fmt.Sprintf("logscan%d-%s@example.com", i, s.tenant)
 		phone := fmt.Sprintf("+55 11 9%04d-%04d", i, 4321)
@@ -375,6 +395,11 @@ func TestLogsNeverContainSecretsOrContactData(t *testing.T) {
 		s.expect(s.call("GET", "/v1/leads/"+id, s.admin, nil), http.StatusOK)
 		s.call("POST", "/v1/capture/leads", "", `{"contact":{"email":"`+email+`"`, "X-Site-Key: "+s.site.Key)
 		s.call("POST", "/v1/capture/leads", "", body, "X-Site-Key: "+s.site.Key+"x")
+		// API-key captures refused and accepted (a new key each time, so
+		// its first use is recorded and logged paths run).
+		s.expect(s.call("POST", "/v1/capture/leads", s.apiKey+"x", body, "X-Site-Key: "+s.site.Key), http.StatusUnauthorized)
+		s.expect(s.call("POST", "/v1/capture/leads", s.apiKey, body, "X-Site-Key: "+s.otherSite.Key), http.StatusForbidden)
+		s.expect(s.publicCapture(body), http.StatusAccepted)
 	}
 	out := logs.String()
 	if !strings.Contains(out, `"route"`) {

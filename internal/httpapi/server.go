@@ -65,6 +65,9 @@ type Deps struct {
 	// MaxUploadBytes bounds an uploaded file (0 = s3store.UploadMaxBytes).
 	ImportUploads  ImportUploads
 	MaxUploadBytes int64
+
+	// APIKeys authenticates server captures and serves /v1/api-keys.
+	APIKeys APIKeys
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -191,6 +194,9 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"GET /v1/imports/{import_id}":                         http.HandlerFunc(s.importGet),
 		"GET /v1/imports/{import_id}/report.csv":              http.HandlerFunc(s.importReport),
 		"POST /v1/imports/uploads":                            http.HandlerFunc(s.importUploadCreate),
+		"POST /v1/api-keys":                                   http.HandlerFunc(s.apiKeyCreate),
+		"GET /v1/api-keys":                                    http.HandlerFunc(s.apiKeyList),
+		"DELETE /v1/api-keys/{key_id}":                        http.HandlerFunc(s.apiKeyRevoke),
 	}
 	maps.Copy(h, s.agendaHandlers())
 	return h
@@ -245,13 +251,44 @@ func (s *server) authenticated(next http.Handler) http.Handler {
 			return
 		}
 		p, err := s.Auth.Authenticate(r)
-		if err != nil {
+		if err == nil {
+			p, err = s.activeUser(r.Context(), p)
+		}
+		if errors.Is(err, auth.ErrUnauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leadflow"`)
 			problem.Write(w, problem.New(http.StatusUnauthorized, "unauthorized", "A valid bearer token is required."))
 			return
 		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// activeUser checks, on every request and without caching, that the
+// token's user exists in the token's account and is active: a deactivated
+// user is locked out at once, whatever token they hold. The stored role
+// wins over the token's, so a demotion also takes effect at once.
+func (s *server) activeUser(ctx context.Context, p account.Principal) (account.Principal, error) {
+	if s.Accounts == nil {
+		return p, fmt.Errorf("%w: no user store to check the token's user", auth.ErrUnauthenticated)
+	}
+	u, err := s.Accounts.User(ctx, p.TenantID, p.UserID)
+	if errors.Is(err, account.ErrNotFound) {
+		return p, fmt.Errorf("%w: the token's user is not a user of its account", auth.ErrUnauthenticated)
+	}
+	if err != nil {
+		return p, err
+	}
+	if !u.Active || u.TenantID != p.TenantID {
+		return p, fmt.Errorf("%w: the token's user is deactivated", auth.ErrUnauthenticated)
+	}
+	if u.Role.Valid() {
+		p.Role = u.Role
+	}
+	return p, nil
 }
 
 // principal returns the caller set by authenticated.

@@ -240,6 +240,11 @@ type Capture struct {
 	// platforms redeliver the same lead, and a redelivery is not a new
 	// interaction.
 	ReplayNoop bool
+	// RateKey, when set, names what the capture's rate limit counts instead
+	// of the visitor IP on the site (an API key: "key#<id>"), and
+	// RatePerMinute is its limit.
+	RateKey       string
+	RatePerMinute int
 	// Then, when set, changes a lead this capture creates before it is
 	// written, in the same transaction, and returns the change's history
 	// entries: an import row's tags, groups, state and rating cost no
