@@ -194,6 +194,15 @@ func requestMeta(r *http.Request, now time.Time, originSecret string) capture.Me
 	}
 	m := capture.Meta{IP: ip, UserAgent: r.UserAgent(), Now: now}
 	if viaCloudFront(r, originSecret) {
+		// Behind CloudFront the connection is CloudFront's; the viewer's
+		// address is in CloudFront-Viewer-Address ("ip:port", IPv6 unbracketed).
+		if va := r.Header.Get("CloudFront-Viewer-Address"); va != "" {
+			if i := strings.LastIndexByte(va, ':'); i > 0 {
+				if ip := net.ParseIP(va[:i]); ip != nil {
+					m.IP = ip.String()
+				}
+			}
+		}
 		m.Country = r.Header.Get("CloudFront-Viewer-Country")
 		m.Region = r.Header.Get("CloudFront-Viewer-Country-Region")
 		m.City = cloudFrontCity(r.Header.Get("CloudFront-Viewer-City"))
