@@ -173,6 +173,8 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	}
 	d.Assignment = a.Store
 	d.APIKeys = a.Store
+	d.Settings = a.Store
+	d.OriginVerifySecret = a.Config.OriginVerifySecret
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files
 	}

@@ -1,7 +1,10 @@
 // Package demo creates the development account `demo` (api.md "Local
-// server"): a site, an admin and an agent, their tokens, and a handful of
-// realistic leads captured through the same path real captures take.
-// Seeding is idempotent: run it on every start.
+// server"): two sites, an admin and two agents, their tokens, a handful of
+// named leads from the last hours, and two months of history (history.go:
+// 300 leads across sources, campaigns, states, owners and ratings, with
+// transcripts, notes and pending scheduled changes), all captured through
+// the same path real captures take, each on its own date. Seeding is
+// idempotent: run it on every start.
 package demo
 
 import (
@@ -17,6 +20,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
+	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -38,6 +42,8 @@ type Store interface {
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
 	PutAdsSecrets(ctx context.Context, sec account.AdsSecrets) error
 	CreateAPIKey(ctx context.Context, k account.APIKey) error
+	// At is the same store with its clock at t (history is seeded with it).
+	At(t time.Time) *dynamo.Store
 }
 
 // Issuer signs console tokens.
@@ -54,6 +60,8 @@ const (
 	EnvSiteKey         = "LEADFLOW_SITE_KEY"
 	EnvAdminToken      = "LEADFLOW_ADMIN_TOKEN"
 	EnvAgentToken      = "LEADFLOW_AGENT_TOKEN"
+	EnvAgent2Token     = "LEADFLOW_AGENT2_TOKEN"
+	EnvSite2Key        = "LEADFLOW_SITE2_KEY"
 	EnvJWTSecret       = "LEADFLOW_JWT_SECRET"
 	EnvMetaAppSecret   = "LEADFLOW_META_APP_SECRET"
 	EnvMetaVerifyToken = "LEADFLOW_META_VERIFY_TOKEN"
@@ -62,6 +70,7 @@ const (
 	EnvAPIKey          = "LEADFLOW_API_KEY" // secret account API key, every scope
 	tokenTTL           = 30 * 24 * time.Hour
 	siteID             = "site_demo"
+	site2ID            = "site_demo_lp"
 )
 
 // LoadSecrets reads a demo.env file; a missing file gives empty secrets.
@@ -87,7 +96,7 @@ func LoadSecrets(path string) (Secrets, error) {
 // webhook secrets).
 func (s Secrets) Ensure() {
 	for k, prefix := range map[string]string{
-		EnvSiteKey: "pk_demo_", EnvJWTSecret: "", EnvMetaAppSecret: "",
+		EnvSiteKey: "pk_demo_", EnvSite2Key: "pk_demo_lp_", EnvJWTSecret: "", EnvMetaAppSecret: "",
 		EnvMetaVerifyToken: "", EnvGoogleKey: "", EnvMetaPageToken: "EAAB_demo_",
 	} {
 		if s[k] == "" {
@@ -132,6 +141,17 @@ func Site(key string, now time.Time) account.Site {
 	}
 }
 
+// LandingSite returns the demo's second site, a Black Friday landing page.
+func LandingSite(key string, now time.Time) account.Site {
+	return account.Site{
+		ID: site2ID, TenantID: TenantID, Name: "Landing Black Friday", Key: key,
+		AllowedOrigins:     []string{"https://lp.example.com"},
+		Country:            "BR",
+		RateLimitPerMinute: 60,
+		CreatedAt:          now,
+	}
+}
+
 // Account returns the demo account with Portuguese sub-states.
 func Account(now time.Time) account.Account {
 	return account.Account{
@@ -141,12 +161,29 @@ func Account(now time.Time) account.Account {
 			string(lead.StateSale):       {"pago", "aguardando_pagamento"},
 			string(lead.StateNoSale):     {"sem_interesse", "sem_contato", "preco_alto", "concorrente"},
 		},
-		CreatedAt: now,
+		SubStateLabels: map[string]map[string]string{
+			string(lead.StateInProgress): {"primeiro_contato": "Primeiro contato", "proposta_enviada": "Proposta enviada", "negociacao": "Negociação"},
+			string(lead.StateSale):       {"pago": "Pago", "aguardando_pagamento": "Aguardando pagamento"},
+			string(lead.StateNoSale):     {"sem_interesse": "Sem interesse", "sem_contato": "Sem contato", "preco_alto": "Preço alto", "concorrente": "Foi para o concorrente"},
+		},
+		CreatedAt: now.AddDate(0, 0, -HistoryDays-1),
 	}
 }
 
+// Users are the demo account's console users: one admin, two agents.
+func Users(now time.Time) []account.User {
+	return []account.User{
+		{ID: AdminID, TenantID: TenantID, Name: "Carla Mendes", Email: "carla@lojademo.com.br", Role: account.RoleAdmin, Active: true, CreatedAt: now},
+		{ID: AgentID, TenantID: TenantID, Name: "Rafael Lima", Email: "rafael@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
+		{ID: Agent2ID, TenantID: TenantID, Name: "Juliana Rocha", Email: "juliana@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
+	}
+}
+
+// TokenEnv names the demo.env key holding each demo user's bearer token.
+var TokenEnv = map[string]string{AdminID: EnvAdminToken, AgentID: EnvAgentToken, Agent2ID: EnvAgent2Token}
+
 // Seed writes the demo account, site, users and leads, and puts the site key
-// and both console tokens into secrets.
+// and every demo user's console token into secrets.
 func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.Time) error {
 	secrets.Ensure()
 	acct := Account(now)
@@ -154,8 +191,11 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 		return fmt.Errorf("demo: account: %w", err)
 	}
 	site := Site(secrets[EnvSiteKey], now)
-	if err := st.PutSite(ctx, site); err != nil {
-		return fmt.Errorf("demo: site: %w", err)
+	landing := LandingSite(secrets[EnvSite2Key], now)
+	for _, s := range []account.Site{site, landing} {
+		if err := st.PutSite(ctx, s); err != nil {
+			return fmt.Errorf("demo: site: %w", err)
+		}
 	}
 	// The ads webhooks of the demo site use the secrets in demo.env.
 	if err := st.PutAdsSecrets(ctx, account.AdsSecrets{
@@ -165,11 +205,7 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 	}); err != nil {
 		return fmt.Errorf("demo: ads secrets: %w", err)
 	}
-	users := []account.User{
-		{ID: AdminID, TenantID: TenantID, Name: "Carla Mendes", Email: "carla@lojademo.com.br", Role: account.RoleAdmin, Active: true, CreatedAt: now},
-		{ID: AgentID, TenantID: TenantID, Name: "Rafael Lima", Email: "rafael@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
-		{ID: Agent2ID, TenantID: TenantID, Name: "Juliana Rocha", Email: "juliana@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
-	}
+	users := Users(now)
 	for _, u := range users {
 		if err := st.PutUser(ctx, u); err != nil {
 			return fmt.Errorf("demo: user %s: %w", u.ID, err)
@@ -182,12 +218,12 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 	if err := st.CreateAPIKey(ctx, key); err != nil && !errors.Is(err, account.ErrNameTaken) {
 		return fmt.Errorf("demo: api key: %w", err)
 	}
-	var err error
-	if secrets[EnvAdminToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AdminID, Role: account.RoleAdmin}, tokenTTL); err != nil {
-		return fmt.Errorf("demo: token: %w", err)
-	}
-	if secrets[EnvAgentToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AgentID, Role: account.RoleAgent}, tokenTTL); err != nil {
-		return fmt.Errorf("demo: token: %w", err)
+	for _, u := range users {
+		tok, err := iss.Issue(account.Principal{TenantID: TenantID, UserID: u.ID, Role: u.Role}, tokenTTL)
+		if err != nil {
+			return fmt.Errorf("demo: token: %w", err)
+		}
+		secrets[TokenEnv[u.ID]] = tok
 	}
 	for i, dl := range Leads(now) {
 		meta := capture.Meta{IP: fmt.Sprintf("177.%d.10.%d", 20+i, 40+i), Country: "BR", Region: "SP", City: "São Paulo", Now: dl.At}
@@ -195,11 +231,11 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 		if err != nil {
 			return fmt.Errorf("demo: lead %d: %w", i, err)
 		}
-		if _, err := st.Capture(ctx, site, c); err != nil {
+		if _, err := st.At(dl.At).Capture(ctx, site, c); err != nil {
 			return fmt.Errorf("demo: capture lead %d: %w", i, err)
 		}
 	}
-	return nil
+	return SeedHistory(ctx, st.At, acct, []account.Site{site, landing}, now)
 }
 
 // Lead is one demo capture and when it happened.

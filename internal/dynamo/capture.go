@@ -60,6 +60,7 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 	}
 	rlIdx := -1 // trusted captures (ads webhooks) have no per-IP limit
 	if !c.Trusted {
+		items = append(items, st.siteKeyCheck(site)) // at rlIdx-1
 		rlIdx = len(items)
 		items = append(items, rl...)
 	}
@@ -92,6 +93,9 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 				return lead.CaptureResult{}, fmt.Errorf("capture: conversation: %w", err)
 			}
 			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: true}, nil
+		}
+		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
+			return lead.CaptureResult{}, fmt.Errorf("capture: %w", account.ErrSiteKeyRevoked)
 		}
 		if failed(reasons, rlIdx) {
 			return lead.CaptureResult{}, rateLimited(now)
@@ -188,6 +192,9 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 			}
 			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: false}, nil
 		}
+		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
+			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", account.ErrSiteKeyRevoked)
+		}
 		if failed(reasons, rlIdx) {
 			return lead.CaptureResult{}, rateLimited(now)
 		}
@@ -256,6 +263,7 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 	}
 	rlIdx = -1
 	if !c.Trusted {
+		items = append(items, st.siteKeyCheck(site)) // at rlIdx-1
 		rlIdx = len(items)
 		items = append(items, st.rateLimit(site, c, now)...)
 	}
@@ -321,6 +329,19 @@ func (st *Store) keyOwner(ctx context.Context, tenant string, k lead.IdentityKey
 		return "", err
 	}
 	return str(out.Item, "lead_id"), nil
+}
+
+// siteKeyCheck fails the capture transaction (account.ErrSiteKeyRevoked)
+// when site.Key's lookup item is gone: the key was rotated, and another
+// instance's site cache may still hold it, so the capture transaction
+// checks the key itself and stores nothing.
+func (st *Store) siteKeyCheck(site account.Site) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: st.table, Key: key(siteKeyPK(site.Key), skSiteKey),
+		ConditionExpression:       aws.String("#id = :id"),
+		ExpressionAttributeNames:  map[string]string{"#id": "id"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": s(site.ID)},
+	}}
 }
 
 func leadItem(l lead.Lead) (map[string]types.AttributeValue, error) {

@@ -82,5 +82,11 @@ func Routes() []Route {
 		{"POST", "/v1/api-keys", FunctionAPI, false},
 		{"GET", "/v1/api-keys", FunctionAPI, false},
 		{"DELETE", "/v1/api-keys/{key_id}", FunctionAPI, false},
+		{"GET", "/v1/account", FunctionAPI, false},
+		{"PATCH", "/v1/account", FunctionAPI, false},
+		{"GET", "/v1/sites", FunctionAPI, false},
+		{"POST", "/v1/sites", FunctionAPI, false},
+		{"PATCH", "/v1/sites/{site_id}", FunctionAPI, false},
+		{"POST", "/v1/sites/{site_id}/rotate-key", FunctionAPI, false},
 	}
 }

@@ -68,6 +68,12 @@ type Deps struct {
 
 	// APIKeys authenticates server captures and serves /v1/api-keys.
 	APIKeys APIKeys
+	// Settings serves the account and site settings routes (admins).
+	Settings Settings
+	// OriginVerifySecret is the X-Origin-Verify value CloudFront adds to
+	// the requests it forwards; captures trust CloudFront-Viewer-* geo
+	// headers only on requests carrying it (empty: never).
+	OriginVerifySecret string
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -197,6 +203,12 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"POST /v1/api-keys":                                   http.HandlerFunc(s.apiKeyCreate),
 		"GET /v1/api-keys":                                    http.HandlerFunc(s.apiKeyList),
 		"DELETE /v1/api-keys/{key_id}":                        http.HandlerFunc(s.apiKeyRevoke),
+		"GET /v1/account":                                     http.HandlerFunc(s.accountGet),
+		"PATCH /v1/account":                                   http.HandlerFunc(s.accountPatch),
+		"GET /v1/sites":                                       http.HandlerFunc(s.siteList),
+		"POST /v1/sites":                                      http.HandlerFunc(s.siteCreate),
+		"PATCH /v1/sites/{site_id}":                           http.HandlerFunc(s.sitePatch),
+		"POST /v1/sites/{site_id}/rotate-key":                 http.HandlerFunc(s.siteRotateKey),
 	}
 	maps.Copy(h, s.agendaHandlers())
 	return h
