@@ -25,7 +25,7 @@ import (
 func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
 	now := st.now().UTC()
 	tenant := site.TenantID
-	l, created := lead.New(tenant, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now), c, now)
+	l, history := lead.New(tenant, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now), c, now)
 	var then []lead.Event
 	if c.Then != nil {
 		var err error
@@ -40,10 +40,6 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 	rl := st.rateLimit(site, c.Touch.IP, now)
 
 	meta, err := leadItem(l)
-	if err != nil {
-		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
-	}
-	evt, err := item(created, leadPK(tenant, l.ID), skEvent+created.ID)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
 	}
@@ -63,8 +59,7 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 		rlIdx = len(items)
 		items = append(items, rl)
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
-	evs, err := st.eventItems(tenant, l.ID, then, now)
+	evs, err := st.eventItems(tenant, l.ID, append(history, then...), now)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
 	}
