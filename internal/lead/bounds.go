@@ -31,6 +31,10 @@ const (
 	maxTouchURLBytes   = 2048
 	maxTouchTextBytes  = 512
 	maxTouchAgentBytes = 1024
+	// UTM source, medium and campaign name list indexes and attribution
+	// counters: their keys must stay within DynamoDB's 1,024-byte sort
+	// keys, so these are cut shortest.
+	maxTouchDimensionBytes = 100
 )
 
 // Why a captured value was not applied to the lead (the "reason" of a
@@ -116,11 +120,14 @@ func (t Touch) Clipped() Touch {
 	}
 	t.UserAgent = clipBytes(t.UserAgent, maxTouchAgentBytes)
 	for _, f := range []*string{
-		&t.UTMSource, &t.UTMMedium, &t.UTMCampaign, &t.UTMTerm, &t.UTMContent, &t.GCLID, &t.FBCLID,
+		&t.UTMTerm, &t.UTMContent, &t.GCLID, &t.FBCLID,
 		&t.IP, &t.Country, &t.Region, &t.City, &t.Locale, &t.SiteID,
 		&t.AdPlatform, &t.CampaignID, &t.CampaignName, &t.AdGroupID, &t.AdGroupName, &t.AdID, &t.AdName, &t.FormID, &t.AdLeadID,
 	} {
 		*f = clipBytes(*f, maxTouchTextBytes)
+	}
+	for _, f := range []*string{&t.UTMSource, &t.UTMMedium, &t.UTMCampaign} {
+		*f = clipBytes(*f, maxTouchDimensionBytes)
 	}
 	return t
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -315,8 +316,9 @@ func TestTouchClippedKeepsValidText(t *testing.T) {
 			t.Errorf("clipped to %d bytes, valid %v", len(s), utf8.ValidString(s))
 		}
 	}
-	if len(c.PageURL) > maxTouchURLBytes || len(c.UTMSource) > maxTouchTextBytes || len(c.UserAgent) > maxTouchAgentBytes {
-		t.Errorf("not clipped: %d %d %d", len(c.PageURL), len(c.UTMSource), len(c.UserAgent))
+	if len(c.PageURL) > maxTouchURLBytes || len(c.UTMTerm) > maxTouchTextBytes || len(c.UserAgent) > maxTouchAgentBytes ||
+		len(c.UTMCampaign) > maxTouchDimensionBytes {
+		t.Errorf("not clipped: %d %d %d %d", len(c.PageURL), len(c.UTMTerm), len(c.UserAgent), len(c.UTMCampaign))
 	}
 	small := firstCapture().Touch
 	if small.Clipped() != small {
@@ -345,5 +347,20 @@ func TestFingerprint(t *testing.T) {
 		if c.Fingerprint() == a.Fingerprint() {
 			t.Errorf("%s: same fingerprint", name)
 		}
+	}
+}
+
+func TestConflicts(t *testing.T) {
+	keys := []IdentityKey{{"ext", "s#1"}, {"cpf", "52998224725"}, {"email", "a@b.co"}, {"phone", "+551"}, {"phone", "+552"}}
+	owners := map[IdentityKey]string{
+		keys[1]: "ld_y", keys[2]: "ld_x", keys[3]: "ld_x", keys[4]: "",
+	}
+	got := Conflicts(keys, owners, "ld_y", t1)
+	want := []DuplicateCandidate{{LeadID: "ld_x", At: t1, Reasons: []DuplicateReason{{"email", "a@b.co"}, {"phone", "+551"}}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Conflicts = %+v, want %+v", got, want)
+	}
+	if got := Conflicts(keys, map[IdentityKey]string{keys[1]: "ld_y"}, "ld_y", t1); got != nil {
+		t.Errorf("no conflict: %+v", got)
 	}
 }

@@ -26,7 +26,7 @@ func (c Capture) Keys() []IdentityKey {
 
 // ExternalKey is the identity key of an external id, scoped to its site.
 func ExternalKey(siteID, externalID string) IdentityKey {
-	return IdentityKey{Kind: "ext", Value: siteID + "#" + externalID}
+	return IdentityKey{Kind: KindExternal, Value: siteID + "#" + externalID}
 }
 
 // ContactKeys returns the identity keys contact data gives: CPF/CNPJ, e-mail,
