@@ -155,13 +155,27 @@ func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.
 	case errors.As(err, &limited):
 		problem.RetryAfter(w, http.StatusTooManyRequests, "rate_limited", "Too many captures from this address; try again later.", limited.RetryAfter)
 		return
-	case err != nil:
-		// Captures are idempotent, so any storage failure is safe to retry.
+	case err != nil && captureRetryable(err):
+		// Throttling, a 5xx or lost races: nothing or all of the capture
+		// was written, and captures are idempotent, so a retry is safe.
 		s.Logger.ErrorContext(r.Context(), "capture failed", "site_id", site.ID, "err", err)
 		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "The lead could not be stored; retry shortly.", 0)
 		return
+	case err != nil:
+		// A permanent store error: the same request would fail again, so
+		// it is not answered as "retry".
+		s.Logger.ErrorContext(r.Context(), "capture failed", "site_id", site.ID, "err", err, "permanent", true)
+		problem.Write(w, problem.New(http.StatusInternalServerError, "internal", "The lead could not be stored."))
+		return
 	}
 	s.answerCapture(w, redirect, res)
+}
+
+// captureRetryable reports whether the store says a retry can fix err (the
+// store marks such errors with interface{ Retryable() bool }).
+func captureRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
 }
 
 func (s *server) answerCapture(w http.ResponseWriter, redirect string, res lead.CaptureResult) {
