@@ -87,15 +87,18 @@ func attackCapture(attacker, i int) lead.Capture {
 	return c
 }
 
-// Finding 1 against the emulator: 100 maximum-size captures of one person
-// from four attackers at once (1,000 run through the domain alone in
-// internal/lead) leave the stored META item under 100 KB, every one of
-// them answered as stored, and a genuine chatbot capture afterwards is
-// stored with its messages.
+// Finding 1 against the emulator: 60 maximum-size captures of one person
+// from three attackers at once leave the stored META item under 100 KB
+// (about 35 KB), every one answered as stored, and a genuine chatbot
+// capture afterwards is stored with its messages. Each such capture
+// writes about 600 KB (history keeps the full touch; index items copy the
+// lead), so 1,000 of them run through the domain alone instead
+// (internal/lead TestThousandMaximumCapturesLeaveTheLeadBounded); the cap
+// is reached after the first few here.
 func TestMaximumCapturesOfOnePersonLeaveTheLeadBounded(t *testing.T) {
 	e := newEnv(t)
 	first := mustCapture(t, e, capture("victim@example.com"))
-	const attackers, each = 4, 25
+	const attackers, each = 3, 20
 	var wg sync.WaitGroup
 	errs := make(chan error, attackers*each)
 	for a := range attackers {
