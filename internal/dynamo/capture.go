@@ -25,8 +25,8 @@ import (
 // lead and one more transaction conditional on the version read.
 //
 // A capture whose external id was stored by a capture with the same
-// fingerprint (a retry of the same body) writes nothing and gets that
-// capture's answer. When the keys point to different leads, the capture
+// fingerprint (a retry of the same body) writes nothing and answers as a
+// repeat (Created false, the same ids). When the keys point to different leads, the capture
 // joins the lead of the first (strongest) key, moves no key, and records
 // the other leads as duplicate candidates (see DuplicateCandidates).
 //
@@ -65,7 +65,7 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 	for _, k := range keys {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName:                           st.table,
-			Item:                                keyItem(tenant, k, l, fp, true),
+			Item:                                keyItem(tenant, k, l, fp),
 			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
@@ -106,7 +106,7 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 		}
 		if c.ExternalID != "" && failed(reasons, 1) {
 			// keys[0] is the external id. A redelivery (ads) or a retry of
-			// the same body: nothing was written; answer as the first time.
+			// the same body: nothing was written; answer with the lead.
 			if c.ReplayNoop {
 				return st.replayResult(ctx, tenant, keys[0], reasons[1].Item)
 			}
@@ -285,7 +285,7 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, f
 		if k.Kind == lead.KindExternal {
 			// Fails when a retry of this body got in first: the next
 			// attempt answers it as a retry.
-			it.Put.Item = keyItem(tenant, k, l, fp, false)
+			it.Put.Item = keyItem(tenant, k, l, fp)
 			it.Put.ConditionExpression = aws.String("attribute_not_exists(PK) OR (lead_id = :id AND (attribute_not_exists(#fp) OR #fp <> :fp))")
 			it.Put.ExpressionAttributeNames = map[string]string{"#fp": attrFingerprint}
 			it.Put.ExpressionAttributeValues[":fp"] = s(fp)
@@ -341,16 +341,14 @@ func (st *Store) replayResult(ctx context.Context, tenant string, k lead.Identit
 	return lead.CaptureResult{LeadID: leadID, ContactID: contactID, Created: false}, nil
 }
 
-// Attributes of an external id's key item: the fingerprint of the last
-// capture with that id, and whether that capture created the lead.
-const (
-	attrFingerprint        = "fp"
-	attrFingerprintCreated = "fp_created"
-)
+// attrFingerprint is the attribute of an external id's key item holding
+// the fingerprint of the last capture with that id.
+const attrFingerprint = "fp"
 
 // retried answers a capture whose external id k exists when the key item
 // (old, or read when nil or incomplete) holds the capture's fingerprint fp:
-// a retry of the same body, answered as the first time, writing nothing.
+// a retry of the same body, answered like any capture of a known person
+// (api.md: 200, "created": false, the same ids), writing nothing.
 func (st *Store) retried(ctx context.Context, tenant string, k lead.IdentityKey, old map[string]types.AttributeValue, fp string) (lead.CaptureResult, bool, error) {
 	if str(old, "lead_id") == "" {
 		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -364,10 +362,7 @@ func (st *Store) retried(ctx context.Context, tenant string, k lead.IdentityKey,
 	if old == nil || str(old, attrFingerprint) != fp {
 		return lead.CaptureResult{}, false, nil
 	}
-	created, _ := old[attrFingerprintCreated].(*types.AttributeValueMemberBOOL)
-	return lead.CaptureResult{
-		LeadID: str(old, "lead_id"), ContactID: str(old, "contact_id"), Created: created != nil && created.Value,
-	}, true, nil
+	return lead.CaptureResult{LeadID: str(old, "lead_id"), ContactID: str(old, "contact_id")}, true, nil
 }
 
 // skDup prefixes a lead's duplicate candidates:
@@ -465,7 +460,7 @@ func transient(err error) error {
 func (st *Store) putKey(tenant string, k lead.IdentityKey, l lead.Lead) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName:                           st.table,
-		Item:                                keyItem(tenant, k, l, "", false),
+		Item:                                keyItem(tenant, k, l, ""),
 		ConditionExpression:                 aws.String("attribute_not_exists(PK) OR lead_id = :id"),
 		ExpressionAttributeValues:           map[string]types.AttributeValue{":id": s(l.ID)},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -515,16 +510,15 @@ func leadItem(l lead.Lead) (map[string]types.AttributeValue, error) {
 }
 
 // keyItem is identity key k of lead l. An external id's item also holds
-// the fingerprint of the last capture with that id and whether that
-// capture created the lead, so a retry gets the same answer.
-func keyItem(tenant string, k lead.IdentityKey, l lead.Lead, fp string, created bool) map[string]types.AttributeValue {
+// fp, the fingerprint of the last capture with that id, so a retry of the
+// same body is recognized.
+func keyItem(tenant string, k lead.IdentityKey, l lead.Lead, fp string) map[string]types.AttributeValue {
 	it := map[string]types.AttributeValue{
 		AttrPK: s(identityPK(tenant, k)), AttrSK: s(skKey),
 		"lead_id": s(l.ID), "contact_id": s(l.ContactID),
 	}
 	if k.Kind == lead.KindExternal && fp != "" {
 		it[attrFingerprint] = s(fp)
-		it[attrFingerprintCreated] = &types.AttributeValueMemberBOOL{Value: created}
 	}
 	return it
 }
