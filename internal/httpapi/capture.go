@@ -171,13 +171,6 @@ func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.
 	s.answerCapture(w, redirect, res)
 }
 
-// captureRetryable reports whether the store says a retry can fix err (the
-// store marks such errors with interface{ Retryable() bool }).
-func captureRetryable(err error) bool {
-	var r interface{ Retryable() bool }
-	return errors.As(err, &r) && r.Retryable()
-}
-
 func (s *server) answerCapture(w http.ResponseWriter, redirect string, res lead.CaptureResult) {
 	if redirect != "" {
 		w.Header().Set("Location", redirect)
@@ -268,4 +261,11 @@ func redirectAllowed(site account.Site, r *http.Request, redirect string) bool {
 		return site.OriginAllowed(origin)
 	}
 	return strings.EqualFold(origin, r.Header.Get("Origin"))
+}
+
+// captureRetryable reports whether the store says a retry can fix err (the
+// store marks such errors with interface{ Retryable() bool }).
+func captureRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
 }

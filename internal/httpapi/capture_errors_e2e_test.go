@@ -25,7 +25,16 @@ import (
 // item over DynamoDB's size limit) is a 500 without Retry-After, so clients
 // do not retry it forever.
 func TestCaptureStoreErrorsAnswerRetryOnlyWhenARetryHelps(t *testing.T) {
-	clean, table, good, site := captureTable(t, "storeerr", 1000)
+	ctx := context.Background()
+	clean := testenv.DynamoDB(t)
+	table := testenv.UniqueName("storeerr")
+	must(t, dynamo.CreateTable(ctx, clean, table))
+	good := dynamo.New(clean, table)
+	tenant := testenv.UniqueName("te")
+	must(t, good.PutAccount(ctx, account.Account{ID: tenant, Name: "Errors", Country: "BR", CreatedAt: time.Now()}))
+	site := account.Site{ID: "site_e", TenantID: tenant, Name: "E", Key: testenv.UniqueName("pk"), Country: "BR",
+		RateLimitPerMinute: 1000, CreatedAt: time.Now()}
+	must(t, good.PutSite(ctx, site))
 	for _, tt := range []struct {
 		name   string
 		fault  faults.Fault
@@ -64,21 +73,4 @@ func TestCaptureStoreErrorsAnswerRetryOnlyWhenARetryHelps(t *testing.T) {
 			}
 		})
 	}
-}
-
-// captureTable creates a table with one account and one site on the
-// emulator and returns a fault-free client and store over it.
-func captureTable(t *testing.T, name string, ratePerMinute int) (*dynamodb.Client, string, *dynamo.Store, account.Site) {
-	t.Helper()
-	ctx := context.Background()
-	clean := testenv.DynamoDB(t)
-	table := testenv.UniqueName(name)
-	must(t, dynamo.CreateTable(ctx, clean, table))
-	tenant := testenv.UniqueName("t" + name[:1])
-	good := dynamo.New(clean, table)
-	must(t, good.PutAccount(ctx, account.Account{ID: tenant, Name: name, Country: "BR", CreatedAt: time.Now()}))
-	site := account.Site{ID: "site_" + name[:1], TenantID: tenant, Name: name, Key: testenv.UniqueName("pk"), Country: "BR",
-		RateLimitPerMinute: ratePerMinute, CreatedAt: time.Now()}
-	must(t, good.PutSite(ctx, site))
-	return clean, table, good, site
 }

@@ -21,9 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/faults"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/testenv"
 )
 
 // Under 30 % injected DynamoDB failures (throttling and 5xx, half of them
@@ -34,7 +36,15 @@ import (
 // table.
 func TestCapturesUnderInjectedFaultsAreStoredOnceOrRetryable(t *testing.T) {
 	ctx := context.Background()
-	clean, table, good, site := captureTable(t, "faults", 1<<30)
+	clean := testenv.DynamoDB(t)
+	table := testenv.UniqueName("faults")
+	must(t, dynamo.CreateTable(ctx, clean, table))
+	tenant := testenv.UniqueName("tf")
+	good := dynamo.New(clean, table)
+	must(t, good.PutAccount(ctx, account.Account{ID: tenant, Name: "Faults", Country: "BR", CreatedAt: time.Now()}))
+	site := account.Site{ID: "site_f", TenantID: tenant, Name: "F", Key: testenv.UniqueName("pk"), Country: "BR",
+		RateLimitPerMinute: 1 << 30, CreatedAt: time.Now()}
+	must(t, good.PutSite(ctx, site))
 
 	inj := faults.New(faults.Config{Rate: 0.3, AfterShare: 0.5})
 	// The production client's three attempts, short back-off to keep the
@@ -123,7 +133,7 @@ func TestCapturesUnderInjectedFaultsAreStoredOnceOrRetryable(t *testing.T) {
 		must(t, err)
 		for _, it := range out.Items {
 			id := it["id"].(*types.AttributeValueMemberS).Value
-			d, err := good.Detail(ctx, site.TenantID, id)
+			d, err := good.Detail(ctx, tenant, id)
 			must(t, err)
 			leadsOf[d.Lead.Contact.Email] = append(leadsOf[d.Lead.Contact.Email], stored{id, int64(d.Lead.Interactions)})
 		}
