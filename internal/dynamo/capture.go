@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -22,10 +23,24 @@ import (
 // A new capture is one TransactWriteItems. A repeat costs that cancelled
 // transaction (whose reasons name the owning lead), a consistent read of the
 // lead and one more transaction conditional on the version read.
+//
+// A capture whose external id was stored by a capture with the same
+// fingerprint (a retry of the same body) writes nothing and answers as a
+// repeat (Created false, the same ids). When the keys point to different leads, the capture
+// joins the lead of the first (strongest) key, moves no key, and records
+// the other leads as duplicate candidates (see DuplicateCandidates).
+//
+// Errors a retry can fix (throttling, 5xx, lost races) are wrapped so
+// that errors.As finds interface{ Retryable() bool }; others are not.
 func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
+	res, err := st.capture(ctx, site, c)
+	return res, transient(err)
+}
+
+func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
 	now := st.now().UTC()
 	tenant := site.TenantID
-	l, created := lead.New(tenant, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now), c, now)
+	l, history := lead.New(tenant, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now), c, now)
 	var then []lead.Event
 	if c.Then != nil {
 		var err error
@@ -37,13 +52,10 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 		}
 	}
 	keys := c.Keys()
+	fp := c.Fingerprint()
 	rl := st.rateLimit(site, c, now)
 
 	meta, err := leadItem(l)
-	if err != nil {
-		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
-	}
-	evt, err := item(created, leadPK(tenant, l.ID), skEvent+created.ID)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
 	}
@@ -53,7 +65,7 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 	for _, k := range keys {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName:                           st.table,
-			Item:                                keyItem(tenant, k, l),
+			Item:                                keyItem(tenant, k, l, fp),
 			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
@@ -64,8 +76,7 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 		rlIdx = len(items)
 		items = append(items, rl...)
 	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
-	evs, err := st.eventItems(tenant, l.ID, then, now)
+	evs, err := st.eventItems(tenant, l.ID, append(history, then...), now)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
 	}
@@ -97,13 +108,19 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
 			return lead.CaptureResult{}, fmt.Errorf("capture: %w", account.ErrSiteKeyRevoked)
 		}
+		if c.ExternalID != "" && failed(reasons, 1) {
+			// keys[0] is the external id. A redelivery (ads) or a retry of
+			// the same body: nothing was written; answer with the lead.
+			if c.ReplayNoop {
+				return st.replayResult(ctx, tenant, keys[0], reasons[1].Item)
+			}
+			res, retried, err := st.retried(ctx, tenant, keys[0], reasons[1].Item, fp)
+			if err != nil || retried {
+				return res, err
+			}
+		}
 		if failed(reasons, rlIdx) {
 			return lead.CaptureResult{}, rateLimited(now)
-		}
-		if c.ReplayNoop && c.ExternalID != "" && failed(reasons, 1) {
-			// keys[0] is the external id: a redelivery of a lead already
-			// stored. Nothing was written; answer with the existing lead.
-			return st.replayResult(ctx, tenant, keys[0], reasons[1].Item)
 		}
 		taken := false
 		for i, k := range keys {
@@ -113,7 +130,7 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 			}
 		}
 		if taken {
-			return st.captureRepeat(ctx, site, c, now, owners)
+			return st.captureRepeat(ctx, site, c, fp, now, owners)
 		}
 		if err := retryable(reasons); err != nil {
 			return lead.CaptureResult{}, fmt.Errorf("capture: new lead: %w", err)
@@ -130,10 +147,18 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 // captureRepeat appends c to the lead owning the first existing key.
 // owners maps identity keys known to exist to their lead id ("" when the
 // cancellation did not say).
-func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Capture, now time.Time, owners map[lead.IdentityKey]string) (lead.CaptureResult, error) {
+func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Capture, fp string, now time.Time, owners map[lead.IdentityKey]string) (lead.CaptureResult, error) {
 	tenant := site.TenantID
 	keys := c.Keys()
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 && c.ExternalID != "" {
+			// A concurrent retry of the same body may have been stored
+			// since the last attempt read the lead.
+			res, retried, err := st.retried(ctx, tenant, keys[0], nil, fp)
+			if err != nil || retried {
+				return res, err
+			}
+		}
 		var ownerID string
 		for _, k := range keys {
 			o, known := owners[k]
@@ -149,14 +174,13 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 					continue
 				}
 			}
-			if known {
+			if known && ownerID == "" {
 				ownerID = o
-				break
 			}
 		}
 		if ownerID == "" {
 			// Every key we saw taken is gone again; start over as new.
-			return st.Capture(ctx, site, c)
+			return st.capture(ctx, site, c)
 		}
 		l, err := st.getLead(ctx, tenant, ownerID)
 		if errors.Is(err, lead.ErrNotFound) && attempt < maxAttempts {
@@ -178,7 +202,12 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 		})
 		oldVersion := l.Version
 		l.Version++
-		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, now, &prev, l, oldVersion, added(before, l.Keys()), events)
+		put := added(before, l.Keys())
+		if c.ExternalID != "" && containsKey(before, keys[0]) {
+			put = append(put, keys[0]) // the new body's fingerprint
+		}
+		dups := lead.Conflicts(keys, owners, l.ID, now)
+		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, fp, now, &prev, l, oldVersion, put, events, dups)
 		if err != nil {
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
 		}
@@ -245,8 +274,8 @@ func (st *Store) rereadOwners(ctx context.Context, tenant, gone string, owners m
 
 // repeatItems builds the transaction of a repeat capture. keyIdx maps item
 // indexes of identity-key puts to their keys.
-func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, now time.Time, prev *lead.Lead, l lead.Lead, oldVersion int64,
-	newKeys []lead.IdentityKey, events []lead.Event) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
+func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, fp string, now time.Time, prev *lead.Lead, l lead.Lead, oldVersion int64,
+	putKeys []lead.IdentityKey, events []lead.Event, dups []lead.DuplicateCandidate) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
 	meta, err := leadItem(l)
 	if err != nil {
 		return nil, nil, 0, nil, err
@@ -257,10 +286,20 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(oldVersion)},
 	}})
 	keyIdx = map[int]lead.IdentityKey{}
-	for _, k := range newKeys {
+	for _, k := range putKeys {
 		keyIdx[len(items)] = k
-		items = append(items, st.putKey(tenant, k, l))
+		it := st.putKey(tenant, k, l)
+		if k.Kind == lead.KindExternal {
+			// Fails when a retry of this body got in first: the next
+			// attempt answers it as a retry.
+			it.Put.Item = keyItem(tenant, k, l, fp)
+			it.Put.ConditionExpression = aws.String("attribute_not_exists(PK) OR (lead_id = :id AND (attribute_not_exists(#fp) OR #fp <> :fp))")
+			it.Put.ExpressionAttributeNames = map[string]string{"#fp": attrFingerprint}
+			it.Put.ExpressionAttributeValues[":fp"] = s(fp)
+		}
+		items = append(items, it)
 	}
+	items = append(items, st.duplicateItems(tenant, l.ID, dups)...)
 	rlIdx = -1
 	if !c.Trusted {
 		items = append(items, st.siteKeyCheck(site)) // at rlIdx-1
@@ -310,11 +349,126 @@ func (st *Store) replayResult(ctx context.Context, tenant string, k lead.Identit
 	return lead.CaptureResult{LeadID: leadID, ContactID: contactID, Created: false}, nil
 }
 
+// attrFingerprint is the attribute of an external id's key item holding
+// the fingerprint of the last capture with that id.
+const attrFingerprint = "fp"
+
+// retried answers a capture whose external id k exists when the key item
+// (old, or read when nil or incomplete) holds the capture's fingerprint fp:
+// a retry of the same body, answered like any capture of a known person
+// (api.md: 200, "created": false, the same ids), writing nothing.
+func (st *Store) retried(ctx context.Context, tenant string, k lead.IdentityKey, old map[string]types.AttributeValue, fp string) (lead.CaptureResult, bool, error) {
+	if str(old, "lead_id") == "" {
+		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: st.table, Key: key(identityPK(tenant, k), skKey), ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return lead.CaptureResult{}, false, fmt.Errorf("capture: retry check: %w", err)
+		}
+		old = out.Item
+	}
+	if old == nil || str(old, attrFingerprint) != fp {
+		return lead.CaptureResult{}, false, nil
+	}
+	return lead.CaptureResult{LeadID: str(old, "lead_id"), ContactID: str(old, "contact_id")}, true, nil
+}
+
+// skDup prefixes a lead's duplicate candidates:
+// SK=DUP#<other lead id>#<key kind>#<key value>, one item per key the
+// other lead holds.
+const skDup = "DUP#"
+
+// duplicateItems records each candidate on both leads: in leadID's
+// partition naming the other, and in the other's naming leadID. The puts
+// are idempotent (the key names the pair and the reason).
+func (st *Store) duplicateItems(tenant, leadID string, dups []lead.DuplicateCandidate) []types.TransactWriteItem {
+	var out []types.TransactWriteItem
+	put := func(owner, other string, r lead.DuplicateReason, at time.Time) {
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: map[string]types.AttributeValue{
+			AttrPK: s(leadPK(tenant, owner)), AttrSK: s(skDup + other + "#" + r.Signal + "#" + r.Value),
+			"lead_id": s(other), "signal": s(r.Signal), "value": s(r.Value), "at": s(at.UTC().Format(time.RFC3339Nano)),
+		}}})
+	}
+	for _, d := range dups {
+		for _, r := range d.Reasons {
+			put(leadID, d.LeadID, r, d.At)
+			put(d.LeadID, leadID, r, d.At)
+		}
+	}
+	return out
+}
+
+// DuplicateCandidates lists the leads recorded as possibly the same person
+// as leadID (see Capture), ordered by lead id, each with every key that
+// suggested it and the time it was last recorded.
+func (st *Store) DuplicateCandidates(ctx context.Context, tenant, leadID string) ([]lead.DuplicateCandidate, error) {
+	if badID(leadID) {
+		return nil, nil
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              st.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :dup)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": s(leadPK(tenant, leadID)), ":dup": s(skDup),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	var out []lead.DuplicateCandidate
+	for {
+		page, err := st.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("duplicate candidates of %s: %w", leadID, err)
+		}
+		for _, it := range page.Items {
+			id := str(it, "lead_id")
+			at, _ := time.Parse(time.RFC3339Nano, str(it, "at"))
+			if len(out) == 0 || out[len(out)-1].LeadID != id {
+				out = append(out, lead.DuplicateCandidate{LeadID: id})
+			}
+			d := &out[len(out)-1]
+			d.Reasons = append(d.Reasons, lead.DuplicateReason{Signal: str(it, "signal"), Value: str(it, "value")})
+			if at.After(d.At) {
+				d.At = at
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// transientError marks a store error a retry can fix.
+type transientError struct{ err error }
+
+func (e transientError) Error() string   { return e.err.Error() }
+func (e transientError) Unwrap() error   { return e.err }
+func (e transientError) Retryable() bool { return true }
+
+// transient wraps err when a retry can fix it: what the SDK itself retries
+// (throttling, 5xx, connection errors) after its attempts ran out, lost
+// races (ErrContention) and timeouts. Validation errors, an item too large
+// and the like stay as they are: permanent, never answered as "retry".
+func transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) && r.Retryable() {
+		return err
+	}
+	if retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return transientError{err}
+	}
+	return err
+}
+
 // putKey writes identity key k for lead l unless another lead holds it.
 func (st *Store) putKey(tenant string, k lead.IdentityKey, l lead.Lead) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName:                           st.table,
-		Item:                                keyItem(tenant, k, l),
+		Item:                                keyItem(tenant, k, l, ""),
 		ConditionExpression:                 aws.String("attribute_not_exists(PK) OR lead_id = :id"),
 		ExpressionAttributeValues:           map[string]types.AttributeValue{":id": s(l.ID)},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -348,11 +502,18 @@ func leadItem(l lead.Lead) (map[string]types.AttributeValue, error) {
 	return item(l, leadPK(l.TenantID, l.ID), skMeta, "tenant_id", l.TenantID)
 }
 
-func keyItem(tenant string, k lead.IdentityKey, l lead.Lead) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
+// keyItem is identity key k of lead l. An external id's item also holds
+// fp, the fingerprint of the last capture with that id, so a retry of the
+// same body is recognized.
+func keyItem(tenant string, k lead.IdentityKey, l lead.Lead, fp string) map[string]types.AttributeValue {
+	it := map[string]types.AttributeValue{
 		AttrPK: s(identityPK(tenant, k)), AttrSK: s(skKey),
 		"lead_id": s(l.ID), "contact_id": s(l.ContactID),
 	}
+	if k.Kind == lead.KindExternal && fp != "" {
+		it[attrFingerprint] = s(fp)
+	}
+	return it
 }
 
 // messageItems builds the conversation items of a lead, one per distinct

@@ -185,10 +185,17 @@ func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.
 		// The key was rotated after this instance cached the site.
 		problem.Write(w, problem.New(http.StatusUnauthorized, "invalid_site_key", "No site has this key."))
 		return
-	case err != nil:
-		// Captures are idempotent, so any storage failure is safe to retry.
+	case err != nil && captureRetryable(err):
+		// Throttling, a 5xx or lost races: nothing or all of the capture
+		// was written, and captures are idempotent, so a retry is safe.
 		s.Logger.ErrorContext(r.Context(), "capture failed", "site_id", site.ID, "err", err)
 		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "The lead could not be stored; retry shortly.", 0)
+		return
+	case err != nil:
+		// A permanent store error: the same request would fail again, so
+		// it is not answered as "retry".
+		s.Logger.ErrorContext(r.Context(), "capture failed", "site_id", site.ID, "err", err, "permanent", true)
+		problem.Write(w, problem.New(http.StatusInternalServerError, "internal", "The lead could not be stored."))
 		return
 	}
 	s.answerCapture(w, redirect, key, res)
@@ -318,4 +325,11 @@ func redirectAllowed(site account.Site, r *http.Request, redirect string) bool {
 		return site.OriginAllowed(origin)
 	}
 	return strings.EqualFold(origin, r.Header.Get("Origin"))
+}
+
+// captureRetryable reports whether the store says a retry can fix err (the
+// store marks such errors with interface{ Retryable() bool }).
+func captureRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
 }

@@ -73,7 +73,8 @@ func TestNewLeadKeysMatchCapture(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	c := firstCapture()
-	l, ev := New("t1", "ld_1", "ct_1", c, t1)
+	l, evs := New("t1", "ld_1", "ct_1", c, t1)
+	ev := evs[0]
 	want := Lead{
 		ID: "ld_1", TenantID: "t1", ContactID: "ct_1", Name: "Ana Souza", State: StateNew,
 		EntryMethod: EntryChatbot, SiteID: "site_1", Contact: c.Contact,

@@ -151,6 +151,9 @@ const (
 	ActionNoteDeleted = "note_deleted"
 	ActionDeleted     = "deleted"
 	ActionRestored    = "restored"
+	// ActionCaptureNotApplied lists, by field, the captured values a
+	// capture did not apply, each with its reason (see NotApplied).
+	ActionCaptureNotApplied = "capture_not_applied"
 )
 
 // RestoreWindow is how long a soft-deleted lead can be restored.
@@ -185,8 +188,13 @@ type Lead struct {
 	Contact     Contact     `json:"contact"`
 	FirstTouch  Touch       `json:"first_touch"`
 	LastTouch   Touch       `json:"last_touch"`
-	// ExternalIDs are the idempotency keys (per site) that captured this lead.
+	// ExternalIDs are the idempotency keys (per site) that captured this
+	// lead, at most MaxLeadExternalIDs.
 	ExternalIDs []string `json:"external_ids,omitempty"`
+	// Provenance marks the fields a user edited ("name", "contact.email",
+	// "contact.attributes.<k>" … → ProvenanceUser); a field without a mark
+	// was captured (or is empty). Captures never overwrite a user's value.
+	Provenance map[string]string `json:"provenance,omitempty"`
 	// Interactions counts captures of this person; lists sort by it.
 	Interactions int `json:"interactions"`
 	// Classification, Tags (normalized, see NormalizeTag) and Groups (ids

@@ -128,6 +128,7 @@ func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) 
 		}
 		attrs[lk] = v
 	}
+	checkAttributeCaps(&bad, l.Contact.Attributes, attrs)
 	if p.Classification != nil && *p.Classification != "" && !p.Classification.Valid() {
 		bad.Add("classification", "not_allowed", "Must be one of male, female, press or company (null clears).")
 	}
@@ -145,12 +146,21 @@ func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) 
 			Action: ActionUpdated, Field: field, Before: before, After: after,
 		})
 	}
+	// A user's edit of the name or contact data marks the field, so
+	// captures never overwrite it (see Absorb).
+	byUser := actor.Type == ActorUser
+	mark := func(field, v string) {
+		if byUser && (field == "name" || strings.HasPrefix(field, "contact.")) {
+			l.markUser(field, v)
+		}
+	}
 	setString := func(field string, dst *string, v string) {
 		if *dst == v {
 			return
 		}
 		record(field, orNil(*dst), orNil(v))
 		*dst = v
+		mark(field, v)
 	}
 	if p.Name != nil {
 		setString("name", &l.Name, name)
@@ -188,6 +198,7 @@ func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) 
 			continue
 		}
 		record("contact.attributes."+k, orNil(old), orNil(v))
+		mark("contact.attributes."+k, v)
 		if v == "" {
 			delete(l.Contact.Attributes, k)
 			if len(l.Contact.Attributes) == 0 {
@@ -216,6 +227,32 @@ func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) 
 		l.UpdatedAt = now
 	}
 	return events, nil
+}
+
+// checkAttributeCaps refuses a change of attributes (name → new value, ""
+// removes) that takes the lead past MaxLeadAttributes or
+// MaxLeadAttributeBytes. A lead already past a cap (stored before the caps
+// existed) may still change as long as it does not grow.
+func checkAttributeCaps(bad *InvalidError, cur, change map[string]string) {
+	if len(change) == 0 {
+		return
+	}
+	after := maps.Clone(cur)
+	if after == nil {
+		after = map[string]string{}
+	}
+	for k, v := range change {
+		if v == "" {
+			delete(after, k)
+		} else {
+			after[k] = v
+		}
+	}
+	if n := len(after); n > MaxLeadAttributes && n > len(cur) {
+		bad.Add("contact.attributes", "too_many", attributeCapDetail)
+	} else if b := AttributeBytes(after); b > MaxLeadAttributeBytes && b > AttributeBytes(cur) {
+		bad.Add("contact.attributes", "too_large", attributeCapDetail)
+	}
 }
 
 // setOps computes a tag or group set: replaced by set (when given), then
