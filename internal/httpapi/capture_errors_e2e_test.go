@@ -15,9 +15,9 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/dynamo"
-	"github.com/leadflow/leadflow/internal/testkit/faults"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/testenv"
+	"github.com/leadflow/leadflow/internal/testkit/faults"
 )
 
 // A capture answers 503 "retry" only for store errors a retry can fix
