@@ -77,9 +77,14 @@ func (s *server) leadBulk(w http.ResponseWriter, r *http.Request) {
 		{"tag", &in.Tag}, {"owner_id", in.OwnerID}, {"state", &in.State}, {"sub_state", &in.SubState}} {
 		cleanText(bad, f.name, f.v, text.Line)
 	}
-	for i := range in.IDs {
-		cleanText(bad, fmt.Sprintf("ids[%d]", i), &in.IDs[i], text.Line)
+	ids := in.IDs[:0]
+	for i, id := range in.IDs {
+		cleanText(bad, fmt.Sprintf("ids[%d]", i), &id, text.Line)
+		if id != "" {
+			ids = append(ids, id)
+		}
 	}
+	in.IDs = ids
 	req := BulkRequest{Action: in.Action, Classification: in.Classification, GroupID: strings.TrimSpace(in.GroupID),
 		Tag: lead.NormalizeTag(in.Tag), State: in.State, SubState: strings.TrimSpace(in.SubState)}
 	if !slices.Contains(bulkActions, in.Action) {

@@ -97,7 +97,7 @@ func newStack(t *testing.T) *stack {
 	s.agent = issue(t, hm, s.tenant, "usr_agent", account.RoleAgent)
 	s.other = issue(t, hm, s.otherTen, "usr_admin", account.RoleAdmin)
 
-	inline := &jobs.Inline{}
+	inline := &jobs.Inline{Records: s.store}
 	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
 	importer := &importjob.Runner{Store: s.store, Captures: s.store, Starter: inline}
 	inline.Handlers = map[string]jobs.Handler{bulk.JobType: runner.Handle, importjob.JobType: importer.Handle}
