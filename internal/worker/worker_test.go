@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/bulk"
@@ -28,20 +29,27 @@ func record(id string, body any) events.SQSMessage {
 	return events.SQSMessage{MessageId: id, Body: string(b), EventSource: "aws:sqs"}
 }
 
+// newStore makes a fresh table with account t1.
+func newStore(t *testing.T) (*dynamodb.Client, *dynamo.Store) {
+	t.Helper()
+	client := testenv.DynamoDB(t)
+	table := testenv.UniqueName("worker")
+	if err := dynamo.CreateTable(context.Background(), client, table); err != nil {
+		t.Fatal(err)
+	}
+	st := dynamo.New(client, table)
+	if err := st.PutAccount(context.Background(), account.Account{ID: "t1", Name: "T1", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return client, st
+}
+
 // Jobs that can never succeed are dropped (not reported); jobs failing for
 // a reason that may pass are reported by MessageId, and the batch error is
 // always nil.
 func TestHandleDropsHopelessJobsAndReportsTransientFailures(t *testing.T) {
 	ctx := context.Background()
-	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("worker")
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(client, table)
-	if err := st.PutAccount(ctx, account.Account{ID: "t1", Name: "T1", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	client, st := newStore(t)
 	w := &worker.Worker{Leads: st, Accounts: st, Assignment: st}
 	ev := events.SQSEvent{Records: []events.SQSMessage{
 		record("garbage", "not json"),
@@ -81,15 +89,7 @@ func TestHandleDropsHopelessJobsAndReportsTransientFailures(t *testing.T) {
 // than retried into the dead-letter queue.
 func TestBulkJobWithInvalidFilterEndsFailedNotInTheDLQ(t *testing.T) {
 	ctx := context.Background()
-	client := testenv.DynamoDB(t)
-	table := testenv.UniqueName("worker")
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(client, table)
-	if err := st.PutAccount(ctx, account.Account{ID: "t1", Name: "T1", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	client, st := newStore(t)
 	now := time.Now().UTC().Format(time.RFC3339)
 	if err := st.CreateJob(ctx, "t1", jobs.Record{ID: "job_bad_filter", Type: bulk.JobType, Status: jobs.StatusQueued,
 		Errors: []jobs.ItemError{}, CreatedAt: now, UpdatedAt: now}); err != nil {
