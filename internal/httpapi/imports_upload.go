@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/importer"
@@ -77,21 +76,13 @@ func (s *server) importFromUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := &lead.InvalidError{}
 	cleanText(bad, "upload_id", &in.UploadID, text.Line)
-	cleanText(bad, "policy", &in.Policy, text.Line)
-	cleanText(bad, "site_id", &in.SiteID, text.Line)
-	mapping := map[string]string{}
-	for k, v := range in.Mapping {
-		cleanText(bad, "mapping."+k, &v, text.Line)
-		mapping[k] = v
-	}
-	if len(mapping) > 0 {
+	mapping := cleanMapping(bad, in.Mapping)
+	if mapping != nil {
 		if err := importer.CheckMapping(mapping); err != nil {
 			bad.Add("mapping", "invalid", err.Error()+".")
 		}
-	} else {
-		mapping = nil
 	}
-	form := importForm{policy: strings.TrimSpace(in.Policy), siteID: strings.TrimSpace(in.SiteID)}
+	form := importForm{policy: in.Policy, siteID: in.SiteID}
 	site, err := s.importSite(r.Context(), p.TenantID, &form, bad)
 	if err != nil {
 		s.fail(w, r, err)
