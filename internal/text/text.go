@@ -156,8 +156,13 @@ func InvalidJSONText(raw []byte) (path string, found bool) {
 	if utf8.Valid(raw) && !hasSurrogateEscape(raw) {
 		return "", false // the common case: nothing to look for
 	}
-	return walk(raw, "")
+	return walk(raw, "", 0)
 }
+
+// maxWalkDepth bounds the search: each level re-reads what is below it, so
+// a deeply nested document would cost quadratic time. Below it, the bad
+// text is reported at the deepest path reached.
+const maxWalkDepth = 32
 
 // hasSurrogateEscape reports whether raw has a \uD800–\uDFFF escape.
 func hasSurrogateEscape(raw []byte) bool {
@@ -172,10 +177,13 @@ func hasSurrogateEscape(raw []byte) bool {
 	return false
 }
 
-func walk(raw []byte, path string) (string, bool) {
+func walk(raw []byte, path string, depth int) (string, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "", false
+	}
+	if depth > maxWalkDepth {
+		return path, !utf8.Valid(raw) || hasSurrogateEscape(raw)
 	}
 	join := func(k string) string {
 		if path == "" {
@@ -208,7 +216,7 @@ func walk(raw []byte, path string) (string, bool) {
 			if err := dec.Decode(&v); err != nil {
 				return "", false
 			}
-			if p, ok := walk(v, join(key)); ok {
+			if p, ok := walk(v, join(key), depth+1); ok {
 				return p, true
 			}
 		}
@@ -218,7 +226,7 @@ func walk(raw []byte, path string) (string, bool) {
 			return "", false
 		}
 		for i, it := range items {
-			if p, ok := walk(it, fmt.Sprintf("%s[%d]", path, i)); ok {
+			if p, ok := walk(it, fmt.Sprintf("%s[%d]", path, i), depth+1); ok {
 				return p, true
 			}
 		}

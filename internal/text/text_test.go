@@ -82,6 +82,7 @@ func TestInvalidJSONText(t *testing.T) {
 		{"{\"a\": 1, \"k\xff\": 2}", "k", true},
 		{"\"\xff\"", "", true},
 		{"not json \xff", "", false},
+		{strings.Repeat("[", 40) + "\"\xff\"" + strings.Repeat("]", 40), strings.Repeat("[0]", 33), true},
 	} {
 		path, found := InvalidJSONText([]byte(c.raw))
 		if path != c.path || found != c.found {
