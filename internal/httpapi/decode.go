@@ -16,8 +16,11 @@ import (
 
 // Body size limits of console writes. Capture has its own (MaxCaptureBody).
 const (
-	MaxConsoleBody = 64 << 10  // PATCH lead, notes, groups, saved filters, scheduled changes…
-	MaxBulkBody    = 512 << 10 // bulk: up to MaxBulkIDs ids
+	// PATCH lead (50 attributes of 1,024 characters of up to 4 bytes each),
+	// notes, groups, saved filters, scheduled changes, assignment rules…
+	MaxConsoleBody = 256 << 10
+	// Bulk: up to MaxBulkIDs ids of about 30 bytes each.
+	MaxBulkBody = 512 << 10
 )
 
 // decodeBody is the one JSON body decoder of the console routes: it reads
