@@ -66,6 +66,19 @@ type GraphError struct {
 	FBTraceID string `json:"fbtrace_id"`
 }
 
+// graphRateLimitCodes are the Graph error codes of rate limits, which
+// Meta answers with HTTP 400 or 403 rather than 429 (application, user,
+// page and ads-insights request limits).
+var graphRateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 341: true, 613: true, 80001: true, 80004: true}
+
+// Retryable reports whether asking again later may succeed: a 429, a rate
+// limit code, a server error or no HTTP answer at all. Any other 4xx (an
+// unknown or deleted lead, a revoked token, a missing permission) is
+// permanent: retrying only walks the job into the dead-letter queue.
+func (e *GraphError) Retryable() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500 || e.Status < 400 || graphRateLimitCodes[e.Code]
+}
+
 func (e *GraphError) Error() string {
 	return fmt.Sprintf("graph api: HTTP %d: %s (type %s, code %d, subcode %d, fbtrace_id %s)",
 		e.Status, e.Message, e.Type, e.Code, e.Subcode, e.FBTraceID)

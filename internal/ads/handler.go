@@ -56,12 +56,15 @@ func (f *MetaFetcher) Fetch(ctx context.Context, job queue.Job) (lead.CaptureRes
 	}
 	var p jobs.FetchMetaLeadPayload
 	if err := json.Unmarshal(job.Payload, &p); err != nil {
-		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: payload: %w", job.ID, err)
+		return lead.CaptureResult{}, jobs.Permanent(fmt.Errorf("ads: job %s: payload: %w", job.ID, err))
 	}
-	if p.SiteID == "" || p.LeadgenID == "" || job.TenantID == "" {
-		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: payload needs tenant, site_id and leadgen_id", job.ID)
+	if p.SiteID == "" || !ID(p.LeadgenID).Numeric() || job.TenantID == "" {
+		return lead.CaptureResult{}, jobs.Permanent(fmt.Errorf("ads: job %s: payload needs tenant, site_id and a numeric leadgen_id", job.ID))
 	}
 	site, err := f.Sites.Site(ctx, job.TenantID, p.SiteID)
+	if errors.Is(err, account.ErrNotFound) {
+		return lead.CaptureResult{}, jobs.Permanent(fmt.Errorf("ads: job %s: %w", job.ID, err))
+	}
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: %w", job.ID, err)
 	}
@@ -70,6 +73,10 @@ func (f *MetaFetcher) Fetch(ctx context.Context, job queue.Job) (lead.CaptureRes
 		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: page token: %w", job.ID, err)
 	}
 	gl, err := f.Graph.Lead(ctx, token, ID(p.LeadgenID))
+	var ge *GraphError
+	if errors.As(err, &ge) && !ge.Retryable() {
+		return lead.CaptureResult{}, jobs.Permanent(fmt.Errorf("ads: job %s: %w", job.ID, err))
+	}
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("ads: job %s: %w", job.ID, err)
 	}

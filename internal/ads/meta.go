@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/leadflow/leadflow/internal/jobs"
+	"github.com/leadflow/leadflow/internal/lead"
 )
 
 // ID is a platform object id. Meta and Google send 64-bit ids, sometimes as
@@ -44,6 +45,22 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 		*id = ID(n.String())
 	}
 	return nil
+}
+
+// maxIDLen bounds a platform id (Meta's are 64-bit: at most 20 digits).
+const maxIDLen = 20
+
+// Numeric reports whether id is a platform object id: 1 to 20 ASCII digits.
+func (id ID) Numeric() bool {
+	if id == "" || len(id) > maxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // SignatureHeader carries Meta's HMAC of the raw body.
@@ -115,8 +132,8 @@ func ParseMetaNotification(body []byte) ([]MetaLeadgen, error) {
 		return nil, ErrNotLeadgen
 	}
 	var out []MetaLeadgen
-	for _, e := range n.Entry {
-		for _, ch := range e.Changes {
+	for i, e := range n.Entry {
+		for j, ch := range e.Changes {
 			if ch.Field != "leadgen" {
 				continue
 			}
@@ -126,6 +143,12 @@ func ParseMetaNotification(body []byte) ([]MetaLeadgen, error) {
 			}
 			if v.LeadgenID == "" {
 				return nil, errors.New("meta webhook: leadgen change without leadgen_id")
+			}
+			if !v.LeadgenID.Numeric() {
+				// It goes into a Graph API URL path: only a real id may.
+				return nil, &lead.InvalidError{Errors: []lead.FieldError{{
+					Field: fmt.Sprintf("entry[%d].changes[%d].value.leadgen_id", i, j), Code: "invalid",
+					Detail: "A leadgen_id is a Meta object id: digits only."}}}
 			}
 			out = append(out, v)
 		}

@@ -198,7 +198,7 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 	if u := a.uploads(); u != nil {
 		importRunner.Uploads = u
 	}
-	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Logger: a.Logger, Now: time.Now,
+	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Records: a.Store, Logger: a.Logger, Now: time.Now,
 		Extra: map[string]jobs.Handler{
 			jobs.TypeFetchMetaLead: fetcher.Handle,
 			jobs.TypeBulk:          bulkRunner.Handle,

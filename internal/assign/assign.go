@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Strategy is how a rule picks among its agents.
@@ -83,7 +84,17 @@ func (r *Rules) Validate(known func(userID string) bool) error {
 	for i := range r.Rules {
 		rule := &r.Rules[i]
 		f := fmt.Sprintf("rules[%d]", i)
-		rule.ID = strings.TrimSpace(rule.ID)
+		for _, t := range []struct {
+			field string
+			dst   *string
+		}{{".id", &rule.ID}, {".name", &rule.Name}, {".match.entry_method", &rule.Match.EntryMethod},
+			{".match.source", &rule.Match.Source}, {".match.campaign", &rule.Match.Campaign}, {".match.site_id", &rule.Match.SiteID}} {
+			v, fe := text.Clean(f+t.field, *t.dst, text.Line)
+			if fe != nil {
+				bad.Add(fe.Field, fe.Code, fe.Detail)
+			}
+			*t.dst = v
+		}
 		if rule.ID == "" {
 			rule.ID = fmt.Sprintf("r%d", i+1)
 		}

@@ -46,13 +46,16 @@ type Runner struct {
 func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 	var p jobs.BulkPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
-		return fmt.Errorf("bulk %s: payload: %w", j.ID, err)
+		return jobs.Permanent(fmt.Errorf("bulk %s: payload: %w", j.ID, err))
 	}
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
 	acct, err := r.Leads.Account(ctx, j.TenantID)
+	if errors.Is(err, account.ErrNotFound) {
+		return jobs.Permanent(fmt.Errorf("bulk %s: %w", j.ID, err))
+	}
 	if err != nil {
 		return fmt.Errorf("bulk %s: %w", j.ID, err)
 	}
@@ -64,6 +67,10 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 		// the selection once even while the action changes the leads.
 		q := *p.Request.Filter
 		q.Sort = lead.SortNewest
+		if err := q.Validate(); err != nil {
+			// The API validates filters; a job that bypassed it can never run.
+			return jobs.Permanent(fmt.Errorf("bulk %s: filter: %w", j.ID, err))
+		}
 		page, err := r.Leads.List(ctx, j.TenantID, q, p.Cursor, ChunkSize)
 		if err != nil {
 			return fmt.Errorf("bulk %s: list: %w", j.ID, err)

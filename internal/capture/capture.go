@@ -21,6 +21,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Field error codes. They are part of the HTTP contract: programs switch on
@@ -174,16 +175,23 @@ func (n *normalizer) has(fields ...string) bool {
 	return false
 }
 
-// text checks UTF-8, strips control characters (but \n and \t), trims
-// spaces and checks the length. ok is false when an error was recorded.
+// text applies the input-hygiene rule (internal/text) to a single-line
+// field: UTF-8 checked, control characters removed, trimmed, length capped
+// (max 0: no cap). ok is false when an error was recorded.
 func (n *normalizer) text(field, s string, max int) (string, bool) {
-	if !utf8.ValidString(s) {
-		n.add(field, codeInvalid, "Must be valid UTF-8 text.")
-		return "", false
-	}
-	s = strings.TrimSpace(stripControl(s))
-	if max > 0 && utf8.RuneCountInString(s) > max {
-		n.add(field, codeTooLong, fmt.Sprintf("Must be at most %d characters.", max))
+	return n.clean(field, s, text.Rule{Max: max})
+}
+
+// multiline is text for a field that may span lines (conversation
+// messages, attribute values such as a form's message box).
+func (n *normalizer) multiline(field, s string, max int) (string, bool) {
+	return n.clean(field, s, text.Rule{Max: max, Multiline: true})
+}
+
+func (n *normalizer) clean(field, s string, r text.Rule) (string, bool) {
+	s, fe := text.Clean(field, s, r)
+	if fe != nil {
+		n.add(fe.Field, fe.Code, fe.Detail)
 		return "", false
 	}
 	return s, true
@@ -232,16 +240,7 @@ func (n *normalizer) externalID(s string) string {
 }
 
 func (n *normalizer) name(s string) string {
-	const field = "contact.name"
-	if !utf8.ValidString(s) {
-		n.add(field, codeInvalid, "Must be valid UTF-8 text.")
-		return ""
-	}
-	s = strings.Join(strings.Fields(stripControl(s)), " ")
-	if utf8.RuneCountInString(s) > MaxNameLen {
-		n.add(field, codeTooLong, fmt.Sprintf("Must be at most %d characters.", MaxNameLen))
-		return ""
-	}
+	s, _ = n.clean("contact.name", s, text.Rule{Max: MaxNameLen, Collapse: true})
 	return s
 }
 
@@ -369,7 +368,7 @@ func (n *normalizer) attrValue(field string, v any) (string, bool) {
 		n.add(field, codeInvalidType, "Must be a string, number, boolean or null, not an object or array.")
 		return "", false
 	}
-	return n.text(field, s, MaxAttrValueLen)
+	return n.multiline(field, s, MaxAttrValueLen)
 }
 
 func (n *normalizer) url(field, s string) string {
@@ -471,7 +470,7 @@ func fill(dst *string, v string) {
 // sanitizeMeta cleans a value the HTTP layer read from headers: it is not
 // the client's body, so it is repaired and cut rather than refused.
 func sanitizeMeta(s string, max int) string {
-	s = strings.TrimSpace(stripControl(strings.ToValidUTF8(s, "")))
+	s = strings.TrimSpace(text.Sanitize(s, false))
 	if utf8.RuneCountInString(s) > max {
 		s = string([]rune(s)[:max])
 	}
@@ -503,7 +502,7 @@ func (n *normalizer) conversation(msgs []RequestMessage) []lead.Message {
 				ok = false
 			}
 		}
-		if text, good := n.text(f+".text", m.Text, MaxMessageLen); !good {
+		if text, good := n.multiline(f+".text", m.Text, MaxMessageLen); !good {
 			ok = false
 		} else if text == "" {
 			n.add(f+".text", codeRequired, "Must not be empty.")

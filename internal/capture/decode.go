@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // DecodeJSON reads the JSON body of POST /v1/capture/leads. Malformed JSON
@@ -133,27 +134,16 @@ func (d *decoder) str(m map[string]json.RawMessage, key, prefix string, dst *str
 	}
 }
 
-// decodeString decodes a JSON string and refuses invalid UTF-8, including
-// lone UTF-16 surrogates written as \u escapes, which encoding/json would
-// silently turn into U+FFFD.
+// decodeString decodes a JSON string with text.UnquoteJSON, which refuses
+// invalid UTF-8 (and lone surrogates) that encoding/json would silently
+// turn into U+FFFD. The second result is the field error code, if any.
 func decodeString(raw json.RawMessage) (string, string) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '"' {
-		return "", codeInvalidType
-	}
-	if !utf8.Valid(raw) {
+	s, err := text.UnquoteJSON(raw)
+	switch {
+	case errors.Is(err, text.ErrInvalidUTF8):
 		return "", codeInvalid
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	case err != nil:
 		return "", codeInvalidType
-	}
-	if n := strings.Count(s, "\uFFFD"); n > 0 {
-		lower := bytes.ToLower(raw)
-		given := bytes.Count(raw, []byte("\uFFFD")) + bytes.Count(lower, []byte(`\ufffd`))
-		if n > given {
-			return "", codeInvalid
-		}
 	}
 	return s, ""
 }

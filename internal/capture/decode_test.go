@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/leadflow/leadflow/internal/lead"
 )
@@ -246,7 +247,7 @@ func checkDecodedNormalizes(t *testing.T, req Request) {
 		t.Fatalf("limits exceeded: %d messages, %d attributes", len(c.Conversation), len(c.Contact.Attributes))
 	}
 	for _, s := range []string{c.Name, c.ExternalID, c.Contact.Email, c.Touch.PageURL, c.Touch.UTMSource, c.Touch.GCLID} {
-		if strings.ContainsFunc(s, isStrippedControl) {
+		if strings.ContainsFunc(s, unicode.IsControl) {
 			t.Fatalf("control character left in %q", s)
 		}
 	}

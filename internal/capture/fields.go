@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
+
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/paemuri/brdoc"
+
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Limits on single fields. Lengths count characters (runes), not bytes.
@@ -176,7 +178,7 @@ func ParseURLParams(raw string) URLParams {
 			if !utf8.ValidString(v) {
 				continue
 			}
-			v = strings.TrimSpace(stripControl(v))
+			v = strings.TrimSpace(text.Strip(v, false))
 			if v != "" && utf8.RuneCountInString(v) <= MaxUTMLen {
 				*d = v
 				break
@@ -184,23 +186,6 @@ func ParseURLParams(raw string) URLParams {
 		}
 	}
 	return p
-}
-
-// stripControl removes control characters (Unicode Cc) except \n and \t.
-func stripControl(s string) string {
-	if !strings.ContainsFunc(s, isStrippedControl) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isStrippedControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-func isStrippedControl(r rune) bool {
-	return unicode.IsControl(r) && r != '\n' && r != '\t'
 }
 
 // checkURL reports why s is not an absolute http(s) URL of at most

@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Formats.
@@ -115,11 +116,13 @@ func Header() []string {
 	return out
 }
 
-// Row returns a lead's values, unneutralized.
+// Row returns a lead's values, unneutralized but sanitized: no control
+// character other than tab and newline (no NUL, no ESC) and valid UTF-8,
+// whatever was stored before the input-hygiene rule (internal/text).
 func Row(l lead.Lead) []string {
 	out := make([]string, len(columns))
 	for i, c := range columns {
-		out[i] = c.get(l)
+		out[i] = text.Sanitize(c.get(l), true)
 	}
 	return out
 }

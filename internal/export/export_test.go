@@ -118,3 +118,30 @@ func BenchmarkSheetRows(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// Stored text written before the input-hygiene rule never reaches a file
+// with its control characters or invalid UTF-8.
+func TestRowsCarryNoControlCharacters(t *testing.T) {
+	l := lead.Lead{ID: "ld_1", Name: "Ctrl\x00Name\x07\x1b[2J\xff", Contact: lead.Contact{
+		Attributes: map[string]string{"msg": "line one\r\nline\x00 two"}}}
+	for _, format := range []string{CSV, XML} {
+		var buf bytes.Buffer
+		w, err := NewWriter(format, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(l); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if strings.ContainsAny(out, "\x00\x07\x1b") || strings.Contains(out, "\xff") {
+			t.Errorf("%s file carries control characters or invalid UTF-8: %q", format, out)
+		}
+		if !strings.Contains(out, "CtrlName[2J") {
+			t.Errorf("%s file lost the cleaned name: %q", format, out)
+		}
+	}
+}

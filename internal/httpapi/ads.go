@@ -113,6 +113,11 @@ func (s *server) metaWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, metaReceived{})
 		return
 	}
+	var invalid *lead.InvalidError
+	if errors.As(err, &invalid) {
+		problem.Invalid(w, invalid.Errors)
+		return
+	}
 	if err != nil {
 		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "Not a Meta page webhook notification: " + err.Error()}})
 		return

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,14 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
+	"github.com/leadflow/leadflow/internal/worker"
 )
 
 // lockedBuffer collects log output from concurrent handlers.
@@ -98,6 +102,8 @@ type graphStandIn struct {
 	token   string
 	mu      sync.Mutex
 	failing bool
+	status  int // the failing answer's HTTP status (500 unless set)
+	code    int // and its Graph error code (1 unless set)
 	calls   int
 }
 
@@ -106,13 +112,13 @@ func newGraph(t *testing.T, token string) *graphStandIn {
 	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		g.calls++
-		failing := g.failing
+		failing, status, code := g.failing, cmp.Or(g.status, http.StatusInternalServerError), cmp.Or(g.code, 1)
 		g.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case failing:
-			w.WriteHeader(http.StatusInternalServerError)
-			fmt.Fprint(w, `{"error":{"message":"An unknown error has occurred.","type":"OAuthException","code":1,"fbtrace_id":"AbCdEf"}}`)
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"error":{"message":"An unknown error has occurred.","type":"OAuthException","code":%d,"fbtrace_id":"AbCdEf"}}`, code)
 		case r.Header.Get("Authorization") != "Bearer "+g.token || r.URL.Query().Has("access_token"):
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprint(w, `{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190,"fbtrace_id":"AbCdEf"}}`)
@@ -127,7 +133,14 @@ func newGraph(t *testing.T, token string) *graphStandIn {
 	return g
 }
 
-func (g *graphStandIn) fail(on bool) { g.mu.Lock(); g.failing = on; g.mu.Unlock() }
+func (g *graphStandIn) fail(on bool) { g.failWith(on, 0, 0) }
+
+// failWith makes every answer fail with status and Graph code (0: 500, 1).
+func (g *graphStandIn) failWith(on bool, status, code int) {
+	g.mu.Lock()
+	g.failing, g.status, g.code = on, status, code
+	g.mu.Unlock()
+}
 
 type adsFixture struct {
 	*stack
@@ -304,60 +317,95 @@ func TestMetaLeadAdsEndToEnd(t *testing.T) {
 	f.assertNoSecrets(string(f.call("GET", "/v1/leads/"+res.LeadID, f.admin, nil).body))
 }
 
-func TestMetaGraphErrorsRetryThenDeadLetter(t *testing.T) {
+// Issue 10, finding 7: a Graph API 4xx other than a rate limit (an unknown
+// lead, a bad token) cannot be fixed by retrying: the worker acknowledges
+// the job with a logged reason instead of walking it into the dead-letter
+// queue. Outages and rate limits are still retried.
+func TestMetaGraphClientErrorsArePermanentOutagesRetry(t *testing.T) {
 	f := newAdsFixture(t)
 	ctx := context.Background()
+	w := &worker.Worker{Leads: f.store, Accounts: f.store, Assignment: f.store, Logger: slogTo(f.logs),
+		Extra: map[string]jobs.Handler{jobs.TypeFetchMetaLead: f.fetcher.Handle}}
 	unknown := strings.Replace(metaNotification, "444444444444444444", "555555555555555555", 1)
 	f.expect(f.postMeta(unknown, f.secrets.MetaAppSecret), http.StatusOK)
 
-	// An id the Graph API does not know: an error every time, never a drop.
-	// The worker never deletes the message; SQS moves it to the DLQ after
-	// MaxReceiveCount receives.
-	var lastErr error
-	receives := 0
-	for i := 0; i < 20; i++ {
-		job, receipt, ok := f.nextJob(f.url, 1)
-		if !ok {
-			break
-		}
-		receives++
-		_, lastErr = f.fetcher.Fetch(ctx, job)
-		if lastErr == nil {
-			t.Fatal("fetch of an unknown lead succeeded")
-		}
-		_, err := f.sqs.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(f.url), ReceiptHandle: receipt, VisibilityTimeout: 0})
-		must(t, err)
+	// An id the Graph API does not know (HTTP 400, code 100): received
+	// once, acknowledged, never dead-lettered.
+	out, err := f.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(f.url), WaitTimeSeconds: 2, MaxNumberOfMessages: 1,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
+	must(t, err)
+	if len(out.Messages) != 1 {
+		t.Fatal("no fetch_meta_lead job")
 	}
-	var ge *ads.GraphError
-	if !errors.As(lastErr, &ge) || ge.Code != 100 || ge.Status != http.StatusBadRequest {
-		t.Errorf("error %v, want the Graph API's code 100", lastErr)
+	msg := out.Messages[0]
+	resp, err := w.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: aws.ToString(msg.MessageId), Body: aws.ToString(msg.Body)}}})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("a Graph 400 was reported for retry: %+v %v", resp.BatchItemFailures, err)
 	}
-	if receives != queue.MaxReceiveCount {
-		t.Errorf("received %d times, want %d", receives, queue.MaxReceiveCount)
+	f.done(msg.ReceiptHandle) // what the Lambda runtime does for a success
+	if !strings.Contains(f.logs.String(), "dropping job that cannot succeed") || !strings.Contains(f.logs.String(), "code 100") {
+		t.Errorf("the reason was not logged:\n%s", f.logs.String())
 	}
-	if j, _, ok := f.nextJob(f.dlq, 2); !ok || j.Type != jobs.TypeFetchMetaLead {
-		t.Fatalf("dead-letter queue: %+v %v", j, ok)
+	if j, _, ok := f.nextJob(f.url, 1); ok {
+		t.Errorf("the job came back: %+v", j)
+	}
+	if j, _, ok := f.nextJob(f.dlq, 1); ok {
+		t.Errorf("the job reached the dead-letter queue: %+v", j)
 	}
 
-	// An outage (HTTP 500) and a bad token fail the same way.
-	f.graph.fail(true)
 	job := jobs.FetchMetaLead(f.tenant, jobs.FetchMetaLeadPayload{SiteID: f.site.ID, LeadgenID: "444444444444444444"})
 	job.ID = "j"
-	if err := f.fetcher.Handle(ctx, job); !errors.As(err, &ge) || ge.Status != 500 {
-		t.Errorf("outage: %v", err)
+	var ge *ads.GraphError
+	for _, c := range []struct {
+		name         string
+		status, code int
+		permanent    bool
+	}{
+		{"outage", 500, 1, false},
+		{"429", 429, 1, false},
+		{"rate limit code as 400", 400, 4, false},
+		{"missing permission", 403, 200, true},
+	} {
+		f.graph.failWith(true, c.status, c.code)
+		err := f.fetcher.Handle(ctx, job)
+		if !errors.As(err, &ge) || ge.Status != c.status || jobs.IsPermanent(err) != c.permanent {
+			t.Errorf("%s: %v (permanent %v), want permanent %v", c.name, err, jobs.IsPermanent(err), c.permanent)
+		}
 	}
 	f.graph.fail(false)
 	bad := *f.fetcher
 	bad.Tokens = staticToken("EAAB-wrong")
-	if err := bad.Handle(ctx, job); !errors.As(err, &ge) || ge.Code != 190 {
-		t.Errorf("bad token: %v", err)
+	if err := bad.Handle(ctx, job); !errors.As(err, &ge) || ge.Code != 190 || !jobs.IsPermanent(err) {
+		t.Errorf("bad token: %v, want a permanent code 190", err)
 	}
 	// A site without a page token is an error too (the job waits for one).
 	must(t, f.store.PutAdsSecrets(ctx, account.AdsSecrets{TenantID: f.tenant, SiteID: f.site.ID, MetaAppSecret: f.secrets.MetaAppSecret}))
-	if err := f.fetcher.Handle(ctx, job); !errors.Is(err, ads.ErrNoPageToken) {
+	if err := f.fetcher.Handle(ctx, job); !errors.Is(err, ads.ErrNoPageToken) || jobs.IsPermanent(err) {
 		t.Errorf("no token: %v", err)
 	}
-	f.assertNoSecrets(fmt.Sprint(lastErr))
+	f.assertNoSecrets()
+}
+
+// Issue 10, finding 7: a signed leadgen_id that is not a Meta id (it would
+// go into a Graph API URL path) is refused at the webhook, naming the
+// field; the signature is still checked first.
+func TestMetaWebhookRefusesANonNumericLeadgenID(t *testing.T) {
+	f := newAdsFixture(t)
+	body := strings.Replace(metaNotification, "444444444444444444", `"../../../etc/passwd"`, 1)
+	f.expect(f.postMeta(body, ""), http.StatusUnauthorized)
+	f.expect(f.postMeta(body, "not-the-app-secret"), http.StatusForbidden)
+	r := f.expect(f.postMeta(body, f.secrets.MetaAppSecret), http.StatusBadRequest)
+	if errs := fieldErrors(t, r); errs["entry[0].changes[0].value.leadgen_id"] != "invalid" {
+		t.Errorf("errors %v, want entry[0].changes[0].value.leadgen_id invalid", errs)
+	}
+	if j, _, ok := f.nextJob(f.url, 1); ok {
+		t.Fatalf("a refused webhook enqueued %+v", j)
+	}
+	f.graph.mu.Lock()
+	defer f.graph.mu.Unlock()
+	if f.graph.calls != 0 {
+		t.Errorf("the Graph API was called %d times", f.graph.calls)
+	}
 }
 
 type staticToken string

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -12,6 +10,7 @@ import (
 	"github.com/leadflow/leadflow/internal/assign"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Assignment is what the assignment and user routes need from storage.
@@ -56,17 +55,14 @@ func (s *server) putAssignmentRules(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in struct {
 		Rules []assign.Rule `json:"rules"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil || in.Rules == nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "rules", Code: "invalid", Detail: "Send {\"rules\": [...]}, each rule with match, strategy and optional id, name and agents."}})
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
+		return
+	}
+	if in.Rules == nil {
+		problem.Invalid(w, []lead.FieldError{{Field: "rules", Code: "required", Detail: "Send {\"rules\": [...]}, each rule with match, strategy and optional id, name and agents."}})
 		return
 	}
 	users, err := s.Assignment.Users(r.Context(), p.TenantID)
@@ -98,19 +94,15 @@ func (s *server) reassign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in struct {
 		LeadIDs []string `json:"lead_ids"`
 		OwnerID *string  `json:"owner_id"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "Send {\"lead_ids\": [...], \"owner_id\": \"...\"}."}})
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
 		return
 	}
 	var bad lead.InvalidError
+	cleanText(&bad, "owner_id", in.OwnerID, text.Line)
 	switch {
 	case len(in.LeadIDs) == 0:
 		bad.Add("lead_ids", "required", "Name at least one lead.")
@@ -207,17 +199,14 @@ func (s *server) userList(w http.ResponseWriter, r *http.Request) {
 // agent may only mark themself away or back.
 func (s *server) userPatch(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in struct {
 		Active *bool `json:"active"`
 		Away   *bool `json:"away"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil || (in.Active == nil && in.Away == nil) {
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
+		return
+	}
+	if in.Active == nil && in.Away == nil {
 		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "Send a JSON object with active and/or away (booleans)."}})
 		return
 	}

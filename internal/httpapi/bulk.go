@@ -1,8 +1,8 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // MaxBulkIDs bounds an explicit selection; larger ones use a filter.
@@ -32,16 +33,26 @@ type bulkBody struct {
 
 func (s *server) leadBulk(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in bulkBody
-	if err := json.Unmarshal(body, &in); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object with action and ids or filter."}})
+	if !decodeBody(w, r, &in, MaxBulkBody) {
 		return
 	}
 	bad := &lead.InvalidError{}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"action", &in.Action}, {"sort", &in.Sort}, {"classification", &in.Classification}, {"group_id", &in.GroupID},
+		{"tag", &in.Tag}, {"owner_id", in.OwnerID}, {"state", &in.State}, {"sub_state", &in.SubState}} {
+		cleanText(bad, f.name, f.v, text.Line)
+	}
+	ids := in.IDs[:0]
+	for i, id := range in.IDs {
+		cleanText(bad, fmt.Sprintf("ids[%d]", i), &id, text.Line)
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	in.IDs = ids
 	req := jobs.BulkRequest{Action: in.Action, Classification: in.Classification, GroupID: strings.TrimSpace(in.GroupID),
 		Tag: lead.NormalizeTag(in.Tag), State: in.State, SubState: strings.TrimSpace(in.SubState)}
 	if !slices.Contains(jobs.BulkActions, in.Action) {

@@ -99,7 +99,7 @@ func newStack(t *testing.T) *stack {
 	s.other = issue(t, hm, s.otherTen, "usr_admin", account.RoleAdmin)
 	s.apiKey = s.newAPIKey(s.tenant, account.Scopes...)
 
-	inline := &jobs.Inline{}
+	inline := &jobs.Inline{Records: s.store}
 	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
 	importer := &importjob.Runner{Store: s.store, Captures: s.store, Starter: inline}
 	inline.Handlers = map[string]jobs.Handler{jobs.TypeBulk: runner.Handle, jobs.TypeImport: importer.Handle}

@@ -1,17 +1,16 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 const maxGroupName = 100
@@ -27,23 +26,20 @@ func (s *server) groupList(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) groupCreate(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in struct {
 		Name *string `json:"name"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object with a name."}})
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
 		return
 	}
 	name := ""
 	if in.Name != nil {
-		name = strings.Join(strings.Fields(*in.Name), " ")
+		name = *in.Name
 	}
-	if name == "" || utf8.RuneCountInString(name) > maxGroupName {
-		problem.Invalid(w, []lead.FieldError{{Field: "name", Code: "invalid", Detail: "A group name is 1 to 100 characters."}})
+	bad := &lead.InvalidError{}
+	cleanText(bad, "name", &name, text.Rule{Max: maxGroupName, Collapse: true, Required: true})
+	if len(bad.Errors) > 0 {
+		problem.Invalid(w, bad.Errors)
 		return
 	}
 	now := s.Now().UTC()
@@ -140,21 +136,14 @@ func (s *server) savedFilterList(w http.ResponseWriter, r *http.Request) {
 
 func decodeSavedFilter(w http.ResponseWriter, r *http.Request) (savedFilterBody, bool) {
 	var in savedFilterBody
-	body, ok := readBody(w, r)
-	if !ok {
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
 		return in, false
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object: name, filter (object of strings), sort, shared."}})
+	bad := &lead.InvalidError{}
+	cleanText(bad, "name", in.Name, text.Rule{Max: maxSavedFilterName, Collapse: true, Required: true})
+	if len(bad.Errors) > 0 {
+		problem.Invalid(w, bad.Errors)
 		return in, false
-	}
-	if in.Name != nil {
-		n := strings.Join(strings.Fields(*in.Name), " ")
-		in.Name = &n
-		if n == "" || utf8.RuneCountInString(n) > maxSavedFilterName {
-			problem.Invalid(w, []lead.FieldError{{Field: "name", Code: "invalid", Detail: "A name is 1 to 100 characters."}})
-			return in, false
-		}
 	}
 	return in, true
 }

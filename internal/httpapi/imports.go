@@ -22,6 +22,7 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Imports stores CSV uploads and their per-row results.
@@ -57,9 +58,12 @@ func (s *server) importCreate(w http.ResponseWriter, r *http.Request) {
 	bad := &lead.InvalidError{}
 	var mapping map[string]string
 	if form.mapping != "" {
-		if err := json.Unmarshal([]byte(form.mapping), &mapping); err != nil {
+		if path, found := text.InvalidJSONText([]byte(form.mapping)); found {
+			bad.Add(strings.TrimSuffix("mapping."+path, "."), text.CodeInvalid, "Must be valid UTF-8 text.")
+		} else if err := json.Unmarshal([]byte(form.mapping), &mapping); err != nil {
 			bad.Add("mapping", "invalid", "mapping must be a JSON object of column header → field.")
 		}
+		mapping = cleanMapping(bad, mapping)
 	}
 	site, err := s.importSite(r.Context(), p.TenantID, &form, bad)
 	if err != nil {
@@ -113,9 +117,25 @@ func (s *server) importCreate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, importJSON(meta, rec, nil))
 }
 
+// cleanMapping applies the input-hygiene rule to an import's mapping
+// values (column header → field); nil when there is none.
+func cleanMapping(bad *lead.InvalidError, m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		cleanText(bad, "mapping."+k, &v, text.Line)
+		out[k] = v
+	}
+	return out
+}
+
 // importSite checks an import's policy (default skip) and returns its
 // site (default: the account's first by id), adding what is wrong to bad.
 func (s *server) importSite(ctx context.Context, tenantID string, form *importForm, bad *lead.InvalidError) (account.Site, error) {
+	cleanText(bad, "policy", &form.policy, text.Line)
+	cleanText(bad, "site_id", &form.siteID, text.Line)
 	if form.policy == "" {
 		form.policy = importer.PolicySkip
 	}

@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/importer"
@@ -14,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/s3store"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Imports of large files: POST /v1/imports/uploads presigns a PUT to S3,
@@ -65,31 +64,24 @@ func (s *server) importFromUpload(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusServiceUnavailable, "uploads_unavailable", "Uploads need LEADFLOW_EXPORTS_BUCKET."))
 		return
 	}
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in struct {
-		UploadID string          `json:"upload_id"`
-		Policy   string          `json:"policy"`
-		SiteID   string          `json:"site_id"`
-		Mapping  json.RawMessage `json:"mapping"`
+		UploadID string            `json:"upload_id"`
+		Policy   string            `json:"policy"`
+		SiteID   string            `json:"site_id"`
+		Mapping  map[string]string `json:"mapping"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid",
-			Detail: "The body must be a JSON object: upload_id, and optionally policy, site_id and mapping."}})
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
 		return
 	}
 	bad := &lead.InvalidError{}
-	var mapping map[string]string
-	if m := strings.TrimSpace(string(in.Mapping)); m != "" && m != "null" {
-		if err := json.Unmarshal(in.Mapping, &mapping); err != nil {
-			bad.Add("mapping", "invalid", "mapping must be a JSON object of column header → field.")
-		} else if err := importer.CheckMapping(mapping); err != nil {
+	cleanText(bad, "upload_id", &in.UploadID, text.Line)
+	mapping := cleanMapping(bad, in.Mapping)
+	if mapping != nil {
+		if err := importer.CheckMapping(mapping); err != nil {
 			bad.Add("mapping", "invalid", err.Error()+".")
 		}
 	}
-	form := importForm{policy: strings.TrimSpace(in.Policy), siteID: strings.TrimSpace(in.SiteID)}
+	form := importForm{policy: in.Policy, siteID: in.SiteID}
 	site, err := s.importSite(r.Context(), p.TenantID, &form, bad)
 	if err != nil {
 		s.fail(w, r, err)

@@ -259,7 +259,7 @@ func TestImportUploadRefusals(t *testing.T) {
 		t.Errorf("bad options: %v", got)
 	}
 	r = s.expect(s.call("POST", "/v1/imports", s.admin, `{"upload_id":"`+mine+`","mapping":"email"}`, "Content-Type: application/json"), http.StatusBadRequest)
-	if fieldErrors(t, r)["mapping"] != "invalid" {
+	if fieldErrors(t, r)["mapping"] != "invalid_type" {
 		t.Errorf("string mapping: %s", r.body)
 	}
 	s.expect(s.call("POST", "/v1/imports", s.admin, `{"upload_id":`, "Content-Type: application/json"), http.StatusBadRequest)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // navigationJSON shows the first touch flat (the lead's navigation, as
@@ -114,7 +114,7 @@ func (s *server) leadPatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, ok := readBody(w, r)
+	body, ok := readBodyLimit(w, r, MaxConsoleBody)
 	if !ok {
 		return
 	}
@@ -237,33 +237,39 @@ type noteBody struct {
 // MaxNoteLength bounds a note's text.
 const MaxNoteLength = 10000
 
+// decodeNote reads a note body: one JSON object with a text field only;
+// the text is multi-line, follows the input-hygiene rule and must not be
+// empty once cleaned.
 func decodeNote(body []byte) (string, error) {
 	var nb noteBody
-	if err := json.Unmarshal(body, &nb); err != nil {
-		return "", &lead.InvalidError{Errors: []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object with a text field."}}}
+	if fe := decodeStrict(body, &nb); fe != nil {
+		return "", &lead.InvalidError{Errors: []lead.FieldError{*fe}}
 	}
-	if nb.Text == nil || strings.TrimSpace(*nb.Text) == "" {
+	if nb.Text == nil {
 		return "", &lead.InvalidError{Errors: []lead.FieldError{{Field: "text", Code: "required", Detail: "A note needs text."}}}
 	}
-	text := strings.TrimSpace(*nb.Text)
-	if len([]rune(text)) > MaxNoteLength {
-		return "", &lead.InvalidError{Errors: []lead.FieldError{{Field: "text", Code: "too_long", Detail: "A note holds at most 10000 characters."}}}
+	txt, fe := text.Clean("text", *nb.Text, text.Rule{Max: MaxNoteLength, Multiline: true, Required: true})
+	if fe != nil {
+		if fe.Code == text.CodeRequired {
+			fe.Detail = "A note needs text."
+		}
+		return "", &lead.InvalidError{Errors: []lead.FieldError{{Field: fe.Field, Code: fe.Code, Detail: fe.Detail}}}
 	}
-	return text, nil
+	return txt, nil
 }
 
 // readNote reads a note body, answering the error itself when it fails.
 func (s *server) readNote(w http.ResponseWriter, r *http.Request) (string, bool) {
-	body, ok := readBody(w, r)
+	body, ok := readBodyLimit(w, r, MaxConsoleBody)
 	if !ok {
 		return "", false
 	}
-	text, err := decodeNote(body)
+	txt, err := decodeNote(body)
 	if err != nil {
 		s.fail(w, r, err)
 		return "", false
 	}
-	return text, true
+	return txt, true
 }
 
 func (s *server) noteCreate(w http.ResponseWriter, r *http.Request) {

@@ -4,13 +4,13 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // PageSizes are the list page sizes the console offers.
@@ -28,7 +28,15 @@ func parseQuery(v url.Values, p account.Principal) (lead.Query, []lead.FieldErro
 	var q lead.Query
 	bad := &lead.InvalidError{}
 	f := &q.Filter
-	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	// Every value follows the input-hygiene rule; the caps are the
+	// domain's (lead.Query.Validate).
+	get := func(k string) string {
+		s, fe := text.Clean(k, v.Get(k), text.Rule{})
+		if fe != nil {
+			bad.Add(fe.Field, fe.Code, fe.Detail)
+		}
+		return s
+	}
 	f.State = lead.State(get("state"))
 	f.SubState = get("sub_state")
 	f.Owner = get("owner")

@@ -9,6 +9,7 @@ import (
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // readOnlyLeadFields may come back from a console that PATCHes the object it
@@ -29,9 +30,14 @@ var contactFields = map[string]bool{"email": true, "phone": true, "whatsapp": tr
 func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldError) {
 	var p lead.Patch
 	bad := &lead.InvalidError{}
+	// The decoder's strictness (one object, nothing after it, UTF-8 named
+	// by field) without its struct: null clears and absent leaves, so the
+	// fields are read one by one below, and unknown ones refused by name.
+	if fe := checkJSONObject(body); fe != nil {
+		return p, []lead.FieldError{*fe}
+	}
 	var top map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&top); err != nil || top == nil {
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		bad.Add("body", "invalid", "The body must be a JSON object.")
 		return p, bad.Errors
 	}
@@ -68,7 +74,8 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 
 	if v, ok := top["name"]; ok {
 		if s, ok := str(bad, "name", v, false); ok {
-			s = strings.Join(strings.Fields(s), " ")
+			// Collapsed to one line; empty and too long are Apply's to say.
+			s, _ = text.Clean("name", s, text.Rule{Collapse: true})
 			p.Name = &s
 		}
 	}
@@ -118,6 +125,9 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 				continue
 			}
 		}
+		for i := range list {
+			cleanText(bad, fmt.Sprintf("%s[%d]", f.name, i), &list[i], text.Line)
+		}
 		*f.dst = &list
 	}
 
@@ -165,9 +175,13 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 					bad.Add("contact.attributes."+k, "invalid", "Attribute names are up to 64 letters, digits, _ . or -.")
 					continue
 				}
-				if v != nil && len([]rune(*v)) > capture.MaxAttrValueLen {
-					bad.Add("contact.attributes."+k, "too_long", fmt.Sprintf("Attribute values hold at most %d characters.", capture.MaxAttrValueLen))
-					continue
+				if v != nil {
+					c, fe := text.Clean("contact.attributes."+k, *v, text.Rule{Max: capture.MaxAttrValueLen, Multiline: true})
+					if fe != nil {
+						bad.Add(fe.Field, fe.Code, fe.Detail)
+						continue
+					}
+					v = &c
 				}
 				p.Attributes[key] = v
 			}
@@ -176,7 +190,9 @@ func decodePatch(body []byte, acct account.Account) (lead.Patch, []lead.FieldErr
 	return p, bad.Errors
 }
 
-// str decodes a JSON string; null gives "" when nullable.
+// str decodes a JSON string and applies the single-line input-hygiene
+// rule (checkJSONObject refused invalid UTF-8 already); null gives "" when
+// nullable.
 func str(bad *lead.InvalidError, field string, v json.RawMessage, nullable bool) (string, bool) {
 	if string(bytes.TrimSpace(v)) == "null" {
 		if nullable {
@@ -190,5 +206,12 @@ func str(bad *lead.InvalidError, field string, v json.RawMessage, nullable bool)
 		bad.Add(field, "invalid_type", field+" must be a string.")
 		return "", false
 	}
-	return strings.TrimSpace(s), true
+	// The widest single field is an e-mail (254); each field's own check
+	// (name, phone, CPF, state, owner…) is tighter.
+	s, fe := text.Clean(field, s, text.Rule{Max: capture.MaxEmailLen})
+	if fe != nil {
+		bad.Add(fe.Field, fe.Code, fe.Detail)
+		return "", false
+	}
+	return s, true
 }

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/leadflow/leadflow/internal/account"
@@ -22,9 +24,12 @@ func FuzzDecodePatch(f *testing.F) {
 				t.Fatalf("field error without field or code: %+v", e)
 			}
 		}
-		for _, s := range []*string{p.Name, p.SubState, p.OwnerID} {
+		for _, s := range []*string{p.Name, p.SubState, p.OwnerID, p.Email, p.Phone, p.CPF} {
 			if s != nil && !utf8.ValidString(*s) {
 				t.Fatalf("accepted invalid UTF-8 %q", *s)
+			}
+			if s != nil && strings.ContainsFunc(*s, unicode.IsControl) {
+				t.Fatalf("accepted a control character in %q", *s)
 			}
 		}
 	})

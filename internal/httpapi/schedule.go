@@ -2,13 +2,13 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // sentMarker is implemented by the store: it records that a scheduled
@@ -37,13 +37,16 @@ func deref(p *string) string {
 // sweeper sends later ones when they come within reach.
 func (s *server) scheduleChange(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	body, ok := readBody(w, r)
-	if !ok {
+	var sb scheduleBody
+	if !decodeBody(w, r, &sb, MaxConsoleBody) {
 		return
 	}
-	var sb scheduleBody
-	if err := json.Unmarshal(body, &sb); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: "The body must be a JSON object with state, sub_state and at."}})
+	bad := &lead.InvalidError{}
+	cleanText(bad, "state", sb.State, text.Line)
+	cleanText(bad, "sub_state", sb.SubState, text.Line)
+	cleanText(bad, "at", sb.At, text.Line)
+	if len(bad.Errors) > 0 {
+		problem.Invalid(w, bad.Errors)
 		return
 	}
 	acct, err := s.Accounts.Account(r.Context(), p.TenantID)

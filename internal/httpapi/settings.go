@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -80,27 +78,6 @@ func requireSettingsAdmin(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// decodeStrict reads a JSON object body into v, refusing unknown fields and
-// trailing data. (Kept local and small: a shared decoder is being added to
-// this package separately.)
-func decodeStrict(w http.ResponseWriter, r *http.Request, v any, hint string) bool {
-	body, ok := readBody(w, r)
-	if !ok {
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil || dec.More() {
-		detail := "The body must be a JSON object: " + hint + "."
-		if err != nil {
-			detail += " (" + err.Error() + ")"
-		}
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid", Detail: detail}})
-		return false
-	}
-	return true
-}
-
 // accountGet serves GET /v1/account to every role: the console needs the
 // account's timezone and sub-states everywhere; changing them is for admins.
 func (s *server) accountGet(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +106,7 @@ func (s *server) accountPatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in settings.AccountPatch
-	if !decodeStrict(w, r, &in, "name, timezone, country, sub_states") {
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
 		return
 	}
 	now := s.Now().UTC()
@@ -161,7 +138,7 @@ func (s *server) siteCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	p := principal(r)
 	var in settings.SiteInput
-	if !decodeStrict(w, r, &in, "name, allowed_origins, rate_limit_per_minute, country") {
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
 		return
 	}
 	acct, err := s.Settings.Account(r.Context(), p.TenantID)
@@ -187,7 +164,7 @@ func (s *server) sitePatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in settings.SiteInput
-	if !decodeStrict(w, r, &in, "name, allowed_origins, rate_limit_per_minute, country") {
+	if !decodeBody(w, r, &in, MaxConsoleBody) {
 		return
 	}
 	s.updateSite(w, r, false, func(st *account.Site, actor lead.Actor, now time.Time) ([]lead.Event, error) {

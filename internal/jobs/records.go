@@ -108,6 +108,9 @@ type Inline struct {
 	Handlers map[string]Handler
 	Async    bool
 	OnError  func(j queue.Job, err error)
+	// Records, when set, ends the record of a job that fails permanently
+	// as failed with its reason, as the worker does (Fail).
+	Records Store
 }
 
 // Start runs j with the handler of its type.
@@ -116,13 +119,20 @@ func (in *Inline) Start(ctx context.Context, j queue.Job) error {
 	if !ok {
 		return errors.New("jobs: no handler for " + j.Type)
 	}
+	run := func(ctx context.Context) error {
+		err := h(ctx, j)
+		if IsPermanent(err) && in.Records != nil {
+			return Fail(ctx, in.Records, j, err.Error())
+		}
+		return err
+	}
 	if !in.Async {
-		return h(ctx, j)
+		return run(ctx)
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Minute)
 		defer cancel()
-		if err := h(ctx, j); err != nil && in.OnError != nil {
+		if err := run(ctx); err != nil && in.OnError != nil {
 			in.OnError(j, err)
 		}
 	}()

@@ -171,6 +171,9 @@ type Event struct {
 	After  any       `json:"after,omitempty"`
 	// Rule is the assignment rule that chose an owner (action "assigned").
 	Rule string `json:"rule,omitempty"`
+	// Reason says why the system did something nobody asked for directly
+	// (a scheduled change cancelled by a manual state change).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Lead is one person in an account's pipeline.

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Classification says what kind of contact a lead is.
@@ -36,6 +38,8 @@ const (
 	MaxGroups    = 20
 	MaxTagLen    = 50
 	maxQueryToks = 8
+	// MaxFilterLen caps every text filter (q included), in characters.
+	MaxFilterLen = 200
 )
 
 // Sort is a list order.
@@ -112,6 +116,18 @@ func (q Query) Validate() error {
 	}
 	if f.CreatedFrom != nil && f.CreatedTo != nil && !f.CreatedFrom.Before(*f.CreatedTo) {
 		bad.Add("created_to", "invalid", "created_to must be after created_from.")
+	}
+	// Text values end up in index sort keys (DynamoDB allows 1,024 bytes):
+	// each is capped, in characters, well below that.
+	for _, t := range []struct{ field, v string }{
+		{"q", f.Q}, {"source", f.Source}, {"medium", f.Medium}, {"campaign", f.Campaign}, {"site", f.Site},
+		{"sub_state", f.SubState}, {"owner", f.Owner}, {"group", f.Group}, {"tag", f.Tag}, {"cpf", f.CPF},
+	} {
+		if clean, fe := text.Clean(t.field, t.v, text.Rule{Max: MaxFilterLen}); fe != nil {
+			bad.Add(fe.Field, fe.Code, fe.Detail)
+		} else if clean != t.v {
+			bad.Add(t.field, "invalid", "Must not hold control characters or surrounding spaces.")
+		}
 	}
 	if len(QueryTokens(f.Q)) > maxQueryToks {
 		bad.Add("q", "too_long", fmt.Sprintf("q takes at most %d words.", maxQueryToks))

@@ -68,7 +68,9 @@ func (p Patch) Empty() bool {
 // state (not_allowed), or a bad attribute name or value. A state change
 // without a sub-state clears the old sub-state (recorded). No-op fields
 // produce no entry. UpdatedAt becomes now when anything changed; Version is
-// left to the store.
+// left to the store. A state change by a user (ActorUser) also cancels the
+// pending scheduled change, with a "change_cancelled" entry whose Reason is
+// ReasonManualStateChange.
 func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) ([]Event, error) {
 	var bad InvalidError
 
@@ -172,6 +174,11 @@ func (l *Lead) Apply(p Patch, actor Actor, acct account.Account, now time.Time) 
 	if state != l.State {
 		record("state", orNil(string(l.State)), orNil(string(state)))
 		l.State = state
+		if actor.Type == ActorUser && l.ScheduledChange != nil {
+			// A person decided: the change scheduled earlier must not
+			// undo it later. Cancelled in the same write, with its entry.
+			events = append(events, l.cancelScheduleFor(actor, now, ReasonManualStateChange))
+		}
 	}
 	setString("sub_state", &l.SubState, sub)
 	if p.OwnerID != nil {

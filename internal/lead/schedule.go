@@ -102,11 +102,21 @@ func (l *Lead) CancelSchedule(id string, actor Actor, now time.Time) (Event, err
 	if l.ScheduledChange == nil || l.ScheduledChange.ID != id {
 		return Event{}, ErrNotFound
 	}
+	return l.cancelScheduleFor(actor, now, ""), nil
+}
+
+// ReasonManualStateChange is the reason of a scheduled change cancelled
+// because a user changed the lead's state by hand (Apply).
+const ReasonManualStateChange = "manual state change"
+
+// cancelScheduleFor removes the pending change (there must be one) and
+// returns its "change_cancelled" entry with reason.
+func (l *Lead) cancelScheduleFor(actor Actor, now time.Time, reason string) Event {
 	ev := Event{ID: NewID(PrefixEvent, now), At: now, Actor: actor,
-		Action: ActionChangeCancelled, Field: "scheduled_change", Before: *l.ScheduledChange}
+		Action: ActionChangeCancelled, Field: "scheduled_change", Before: *l.ScheduledChange, Reason: reason}
 	l.ScheduledChange = nil
 	l.UpdatedAt = now
-	return ev, nil
+	return ev
 }
 
 // ApplyScheduled applies the pending change id through Apply, so its

@@ -97,3 +97,45 @@ func TestScheduleRescheduleCancelApply(t *testing.T) {
 		t.Error("cancelled change applied")
 	}
 }
+
+// Issue 10, finding 6: a state changed by hand cancels the change scheduled
+// earlier (same write, with its reason), so the later delivery of that
+// change finds nothing to apply. Other actors and other fields leave it.
+func TestManualStateChangeCancelsThePendingScheduledChange(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	user := Actor{Type: ActorUser, ID: "u1"}
+	l := Lead{ID: "ld_1", Name: "Ana", State: StateNew}
+	c, err := NewScheduledChange("in_progress", "", "2026-11-21T00:00:00Z", schedAcct, user, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Schedule(c, now)
+
+	// A rating or a same-state patch is no state decision: still pending.
+	rating, same := 4, StateNew
+	if _, err := l.Apply(Patch{Rating: &rating, State: &same}, user, schedAcct, now); err != nil || l.ScheduledChange == nil {
+		t.Fatalf("pending change lost without a state change: %v, %+v", err, l.ScheduledChange)
+	}
+	// The assignment worker changing the owner leaves it too.
+	owner := "u2"
+	if _, err := l.Apply(Patch{OwnerID: &owner}, Actor{Type: ActorWorker, ID: "assignment"}, schedAcct, now); err != nil || l.ScheduledChange == nil {
+		t.Fatalf("pending change lost on a worker's patch: %v", err)
+	}
+
+	noSale := StateNoSale
+	evs, err := l.Apply(Patch{State: &noSale}, user, schedAcct, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.ScheduledChange != nil {
+		t.Fatalf("scheduled change still pending after a manual state change: %+v", l.ScheduledChange)
+	}
+	last := evs[len(evs)-1]
+	if last.Action != ActionChangeCancelled || last.Reason != ReasonManualStateChange || last.Actor != user ||
+		last.Before.(ScheduledChange).ID != c.ID {
+		t.Fatalf("events %+v; want a change_cancelled entry with the reason", evs)
+	}
+	if evs := l.ApplyScheduled(c.ID, schedAcct, now.Add(24*time.Hour)); evs != nil || l.State != StateNoSale {
+		t.Fatalf("cancelled change applied later: %+v, state %s", evs, l.State)
+	}
+}

@@ -63,23 +63,18 @@ type Worker struct {
 	// A handler returns Permanent(err) for a job that can never succeed;
 	// any other error retries the message.
 	Extra map[string]jobs.Handler
+	// Records keeps the records of jobs the console follows (bulk,
+	// imports, exports): a job that fails permanently ends "failed" there
+	// with its reason (optional).
+	Records jobs.Store
 }
-
-// permanentError marks a job that retrying cannot fix.
-type permanentError struct{ err error }
-
-func (e permanentError) Error() string { return e.err.Error() }
-func (e permanentError) Unwrap() error { return e.err }
 
 // Permanent marks err as not worth retrying: the message is logged and
-// dropped instead of cycling until the dead-letter queue.
-func Permanent(err error) error { return permanentError{err} }
+// dropped instead of cycling until the dead-letter queue (jobs.Permanent).
+func Permanent(err error) error { return jobs.Permanent(err) }
 
 // IsPermanent reports whether err (or what it wraps) was marked Permanent.
-func IsPermanent(err error) bool {
-	var p permanentError
-	return errors.As(err, &p)
-}
+func IsPermanent(err error) bool { return jobs.IsPermanent(err) }
 
 func (w *Worker) now() time.Time {
 	if w.Now != nil {
@@ -143,6 +138,13 @@ func (w *Worker) message(ctx context.Context, msg events.SQSMessage) (err error)
 		return nil
 	case IsPermanent(err):
 		log.ErrorContext(ctx, "dropping job that cannot succeed", "err", err)
+		if w.Records != nil && job.ID != "" {
+			if ferr := jobs.Fail(ctx, w.Records, job, err.Error()); ferr != nil && !errors.Is(ferr, account.ErrNotFound) {
+				// The record could not be ended: retry, so it is not left "queued".
+				log.WarnContext(ctx, "could not mark the job failed; SQS will retry it", "err", ferr)
+				return ferr
+			}
+		}
 		return nil
 	default:
 		log.WarnContext(ctx, "job failed; SQS will retry it", "err", err)
