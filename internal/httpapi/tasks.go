@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/task"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // Tasks is what the agenda routes need from storage beyond the use cases'
@@ -52,9 +54,18 @@ func (s *server) agendaHandlers() map[string]http.Handler {
 
 func (s *server) agenda() agenda.Service { return agenda.Service{Store: s.Tasks, Now: s.Now} }
 
+// taskTextRules is the input-hygiene rule of each text field of a record
+// (the description keeps its line breaks; task.Apply checks the rest).
+var taskTextRules = map[string]text.Rule{
+	"description": {Max: task.MaxDescription, Multiline: true},
+	"due_date":    text.Line, "due_time": text.Line, "type": text.Line, "assignee_id": text.Line,
+}
+
 // decodeTaskInput reads a record body: known fields only; due_date,
-// due_time and type may be null (cleared).
+// due_time and type may be null (cleared); every text follows the
+// input-hygiene rule (internal/text).
 func decodeTaskInput(body []byte) (task.Input, error) {
+	rules := taskTextRules
 	var raw map[string]json.RawMessage
 	bad := &lead.InvalidError{}
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
@@ -76,11 +87,16 @@ func decodeTaskInput(body []byte) (task.Input, error) {
 			empty := ""
 			return &empty
 		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			bad.Add(name, "invalid", name+" must be a string.")
+		s, err := text.UnquoteJSON(v)
+		if err != nil {
+			code := "invalid_type"
+			if errors.Is(err, text.ErrInvalidUTF8) {
+				code = text.CodeInvalid
+			}
+			bad.Add(name, code, name+" must be a string of valid UTF-8.")
 			return nil
 		}
+		cleanText(bad, name, &s, rules[name])
 		return &s
 	}
 	in.Description = str("description", false)
@@ -104,7 +120,7 @@ func decodeTaskInput(body []byte) (task.Input, error) {
 }
 
 func (s *server) readTaskInput(w http.ResponseWriter, r *http.Request) (task.Input, bool) {
-	body, ok := readBody(w, r)
+	body, ok := readBodyLimit(w, r, MaxConsoleBody)
 	if !ok {
 		return task.Input{}, false
 	}
@@ -182,18 +198,20 @@ func (s *server) taskDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) taskBulk(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var req struct {
 		Action string   `json:"action"`
 		IDs    []string `json:"ids"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: "body", Code: "invalid_json", Detail: `Send {"action": "delete"|"complete", "ids": [...]}: ` + err.Error()}})
+	if !decodeBody(w, r, &req, MaxBulkBody) {
+		return
+	}
+	bad := &lead.InvalidError{}
+	cleanText(bad, "action", &req.Action, text.Line)
+	for i := range req.IDs {
+		cleanText(bad, "ids["+strconv.Itoa(i)+"]", &req.IDs[i], text.Line)
+	}
+	if err := bad.Err(); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	res, err := s.agenda().Bulk(r.Context(), principal(r), req.Action, req.IDs)
@@ -296,39 +314,33 @@ func (s *server) taskPresets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"presets": ps})
 }
 
-// decodeAdminList reads an admin's PUT of a list: {"<name>": [...]}.
-func decodeAdminList(w http.ResponseWriter, r *http.Request, name string, v any) bool {
+// requireAdmin answers 403 to a caller who is not an admin.
+func requireAdmin(w http.ResponseWriter, r *http.Request, what string) bool {
 	if !principal(r).IsAdmin() {
-		problem.Write(w, problem.New(http.StatusForbidden, "forbidden", "Only admins change the account's "+strings.ReplaceAll(name, "_", " ")+"."))
-		return false
-	}
-	body, ok := readBody(w, r)
-	if !ok {
-		return false
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil || raw[name] == nil || len(raw) != 1 {
-		problem.Invalid(w, []lead.FieldError{{Field: name, Code: "required", Detail: `Send {"` + name + `": [...]} and nothing else.`}})
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw[name]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		problem.Invalid(w, []lead.FieldError{{Field: name, Code: "invalid", Detail: err.Error()}})
+		problem.Write(w, problem.New(http.StatusForbidden, "forbidden", "Only admins change the account's "+what+"."))
 		return false
 	}
 	return true
 }
 
 func (s *server) putTaskTypes(w http.ResponseWriter, r *http.Request) {
-	var ts []task.TaskType
-	if !decodeAdminList(w, r, "types", &ts) {
+	var body struct {
+		Types *[]task.TaskType `json:"types"`
+	}
+	if !requireAdmin(w, r, "task types") || !decodeBody(w, r, &body, MaxConsoleBody) {
 		return
 	}
 	bad := &lead.InvalidError{}
+	if body.Types == nil {
+		bad.Add("types", text.CodeRequired, `Send {"types": [...]}.`)
+		s.fail(w, r, bad)
+		return
+	}
+	ts := *body.Types
 	seen := map[string]bool{}
 	for i, t := range ts {
-		t.ID, t.Label = strings.TrimSpace(t.ID), strings.TrimSpace(t.Label)
+		cleanText(bad, "types["+strconv.Itoa(i)+"].id", &t.ID, text.Line)
+		cleanText(bad, "types["+strconv.Itoa(i)+"].label", &t.Label, text.Line)
 		if t.ID == "" || len(t.ID) > task.MaxType || t.Label == "" || len(t.Label) > task.MaxType || seen[t.ID] {
 			bad.Add("types["+strconv.Itoa(i)+"]", "invalid", "Each type has a unique id and a label (1–64 characters).")
 		}
@@ -350,14 +362,27 @@ func (s *server) putTaskTypes(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) putTaskPresets(w http.ResponseWriter, r *http.Request) {
-	var ps []task.Preset
-	if !decodeAdminList(w, r, "presets", &ps) {
+	var body struct {
+		Presets *[]task.Preset `json:"presets"`
+	}
+	if !requireAdmin(w, r, "task presets") || !decodeBody(w, r, &body, MaxConsoleBody) {
 		return
 	}
 	bad := &lead.InvalidError{}
+	if body.Presets == nil {
+		bad.Add("presets", text.CodeRequired, `Send {"presets": [...]}.`)
+		s.fail(w, r, bad)
+		return
+	}
+	ps := *body.Presets
 	now := s.Now().UTC()
-	for i, p := range ps {
+	for i := range ps {
 		field := "presets[" + strconv.Itoa(i) + "]"
+		cleanText(bad, field+".label", &ps[i].Label, text.Rule{Max: 100})
+		cleanText(bad, field+".description", &ps[i].Description, text.Rule{Max: task.MaxDescription, Multiline: true})
+		cleanText(bad, field+".type", &ps[i].Type, text.Line)
+		cleanText(bad, field+".due_time", &ps[i].DueTime, text.Line)
+		p := ps[i]
 		if strings.TrimSpace(p.Label) == "" || len(p.Label) > 100 {
 			bad.Add(field+".label", "invalid", "A preset needs a label (1–100 characters).")
 		}
