@@ -411,16 +411,25 @@ function Notes({ lead, noteRef }: { lead: LeadDetail; noteRef: React.RefObject<H
   );
 }
 
-function show(v: unknown): string {
-  if (v === null || v === undefined || v === '') return '∅';
-  if (typeof v === 'string') return v;
-  return JSON.stringify(v);
+/** A history value as text: scheduled changes as "state @ time", lists joined, the rest as JSON. */
+function useShow() {
+  const { t } = useTranslation();
+  const fmt = useFormat();
+  return (v: unknown): string => {
+    if (v === null || v === undefined || v === '') return '∅';
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (Array.isArray(v)) return v.map(String).join(', ');
+    const o = v as Record<string, unknown>;
+    if (typeof o.state === 'string' && typeof o.at === 'string') return `${t(`states.${o.state}`)} @ ${fmt.dateTime(o.at)}`;
+    return JSON.stringify(v);
+  };
 }
 
 function History({ leadId }: { leadId: string }) {
   const { t } = useTranslation();
   const fmt = useFormat();
   const userName = useUserName();
+  const show = useShow();
   const pages = useInfiniteQuery({
     queryKey: ['history', leadId],
     initialPageParam: '',
