@@ -25,6 +25,7 @@ import (
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/bucket"
 	"github.com/leadflow/leadflow/internal/config"
+	"github.com/leadflow/leadflow/internal/console"
 	"github.com/leadflow/leadflow/internal/demo"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/emulator"
@@ -43,6 +44,7 @@ func run() error {
 	port := flag.String("port", envOr("PORT", "8080"), "HTTP port on 127.0.0.1")
 	dataDir := flag.String("data", ".local/dynamodb", "where DynamoDB Local keeps its data (empty: in memory)")
 	fresh := flag.Bool("fresh", false, "delete the local data before starting")
+	consoleDir := flag.String("console", "web/dist", "the built console served at / (missing: / says to run make web)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -142,7 +144,12 @@ func run() error {
 		return err
 	}
 	deps := a.HTTPDeps()
-	srv := &http.Server{Handler: httpapi.NewLocal(deps), ReadHeaderTimeout: 10 * time.Second}
+	var devUsers []console.DevUser
+	for _, u := range demo.Users(time.Now()) {
+		devUsers = append(devUsers, console.DevUser{ID: u.ID, Name: u.Name, Role: string(u.Role), Token: secrets[demo.TokenEnv[u.ID]]})
+	}
+	handler := console.Local(httpapi.NewLocal(deps), console.Handler(os.DirFS(*consoleDir)), devUsers)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -150,7 +157,7 @@ func run() error {
 		srv.Shutdown(shutdown)
 	}()
 	fmt.Printf(`
-Leadflow is running on http://%s
+Leadflow is running on http://%s  (console: http://%[1]s/login, from %s)
   DynamoDB Local  %s
   SQS emulator    %s (queue %s)
   Graph API       %s
@@ -160,7 +167,7 @@ Leadflow is running on http://%s
   demo schedule   lead %s moves to in_progress in one minute
 Press Ctrl-C to stop.
 
-`, ln.Addr(), ddb.Endpoint, mq.Endpoint, queueURL, os.Getenv("LEADFLOW_GRAPH_URL"), envPath, envPath, secrets[demo.EnvSiteKey], sweepEvery, scheduledLead)
+`, ln.Addr(), *consoleDir, ddb.Endpoint, mq.Endpoint, queueURL, os.Getenv("LEADFLOW_GRAPH_URL"), envPath, envPath, secrets[demo.EnvSiteKey], sweepEvery, scheduledLead)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

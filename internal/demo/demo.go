@@ -52,6 +52,7 @@ const (
 	EnvSiteKey         = "LEADFLOW_SITE_KEY"
 	EnvAdminToken      = "LEADFLOW_ADMIN_TOKEN"
 	EnvAgentToken      = "LEADFLOW_AGENT_TOKEN"
+	EnvAgent2Token     = "LEADFLOW_AGENT2_TOKEN"
 	EnvJWTSecret       = "LEADFLOW_JWT_SECRET"
 	EnvMetaAppSecret   = "LEADFLOW_META_APP_SECRET"
 	EnvMetaVerifyToken = "LEADFLOW_META_VERIFY_TOKEN"
@@ -139,8 +140,20 @@ func Account(now time.Time) account.Account {
 	}
 }
 
+// Users are the demo account's console users: one admin, two agents.
+func Users(now time.Time) []account.User {
+	return []account.User{
+		{ID: AdminID, TenantID: TenantID, Name: "Carla Mendes", Email: "carla@lojademo.com.br", Role: account.RoleAdmin, Active: true, CreatedAt: now},
+		{ID: AgentID, TenantID: TenantID, Name: "Rafael Lima", Email: "rafael@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
+		{ID: Agent2ID, TenantID: TenantID, Name: "Juliana Rocha", Email: "juliana@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
+	}
+}
+
+// TokenEnv names the demo.env key holding each demo user's bearer token.
+var TokenEnv = map[string]string{AdminID: EnvAdminToken, AgentID: EnvAgentToken, Agent2ID: EnvAgent2Token}
+
 // Seed writes the demo account, site, users and leads, and puts the site key
-// and both console tokens into secrets.
+// and every demo user's console token into secrets.
 func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.Time) error {
 	secrets.Ensure()
 	acct := Account(now)
@@ -159,22 +172,18 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 	}); err != nil {
 		return fmt.Errorf("demo: ads secrets: %w", err)
 	}
-	users := []account.User{
-		{ID: AdminID, TenantID: TenantID, Name: "Carla Mendes", Email: "carla@lojademo.com.br", Role: account.RoleAdmin, Active: true, CreatedAt: now},
-		{ID: AgentID, TenantID: TenantID, Name: "Rafael Lima", Email: "rafael@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
-		{ID: Agent2ID, TenantID: TenantID, Name: "Juliana Rocha", Email: "juliana@lojademo.com.br", Role: account.RoleAgent, Active: true, CreatedAt: now},
-	}
+	users := Users(now)
 	for _, u := range users {
 		if err := st.PutUser(ctx, u); err != nil {
 			return fmt.Errorf("demo: user %s: %w", u.ID, err)
 		}
 	}
-	var err error
-	if secrets[EnvAdminToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AdminID, Role: account.RoleAdmin}, tokenTTL); err != nil {
-		return fmt.Errorf("demo: token: %w", err)
-	}
-	if secrets[EnvAgentToken], err = iss.Issue(account.Principal{TenantID: TenantID, UserID: AgentID, Role: account.RoleAgent}, tokenTTL); err != nil {
-		return fmt.Errorf("demo: token: %w", err)
+	for _, u := range users {
+		tok, err := iss.Issue(account.Principal{TenantID: TenantID, UserID: u.ID, Role: u.Role}, tokenTTL)
+		if err != nil {
+			return fmt.Errorf("demo: token: %w", err)
+		}
+		secrets[TokenEnv[u.ID]] = tok
 	}
 	for i, dl := range Leads(now) {
 		meta := capture.Meta{IP: fmt.Sprintf("177.%d.10.%d", 20+i, 40+i), Country: "BR", Region: "SP", City: "São Paulo", Now: dl.At}
