@@ -48,6 +48,6 @@ export default defineConfig({
         reuseExistingServer: false,
         stdout: 'ignore',
         stderr: 'pipe',
-        env: { LEADFLOW_CACHE_DIR: process.env.LEADFLOW_CACHE_DIR ?? path.join(repo, '.cache/emulators') },
+        env: { LOG_LEVEL: 'WARN', LEADFLOW_CACHE_DIR: process.env.LEADFLOW_CACHE_DIR ?? path.join(repo, '.cache/emulators') },
       },
 });

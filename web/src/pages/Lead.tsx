@@ -25,7 +25,9 @@ export function useLeadPatch(id: string, etag: string | null) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async (body: PatchBody) => request<Lead>(`/v1/leads/${id}`, { method: 'PATCH', body, ifMatch: etag }),
-    onSuccess: () => {
+    onSuccess: (answer) => {
+      // The answer is the changed lead and its new ETag: show it at once, then refresh the rest.
+      qc.setQueryData<LeadAnswer>(['lead', id], (old) => (old ? { lead: { ...old.lead, ...answer.data }, etag: answer.etag ?? old.etag } : old));
       void qc.invalidateQueries({ queryKey: ['lead', id] });
       void qc.invalidateQueries({ queryKey: ['history', id] });
       void qc.invalidateQueries({ queryKey: ['leads'] });
@@ -242,10 +244,10 @@ function LeadHeader({ lead, etag, patch, nav }: { lead: LeadDetail; etag: string
         )}
       </div>
       <div className="lead-controls">
-        <Stars value={lead.rating} label={t('lead.rating')} onChange={(n) => patch.mutate({ rating: n })} disabled={patch.isPending} />
+        <Stars value={patch.isPending && typeof patch.variables?.rating === 'number' ? patch.variables.rating : lead.rating} label={t('lead.rating')} onChange={(n) => patch.mutate({ rating: n })} />
         <Select
           label={t('lead.state')}
-          value={lead.state}
+          value={patch.isPending && typeof patch.variables?.state === 'string' ? patch.variables.state : lead.state}
           onChange={(e) => patch.mutate({ state: e.target.value, sub_state: null })}
           options={STATES.map((s) => ({ value: s, label: t(`states.${s}`) }))}
           error={fe('state')}
