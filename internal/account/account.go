@@ -34,6 +34,13 @@ type Account struct {
 	// without a country code.
 	Country   string    `json:"country,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// SubStateLabels names sub-states for people: state → sub-state id →
+	// label (a sub-state without one shows its id).
+	SubStateLabels map[string]map[string]string `json:"sub_state_labels,omitempty"`
+	// Version grows by one with every settings change (the ETag of GET
+	// /v1/account); 0 on accounts never changed from the console.
+	Version   int64     `json:"version,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // AllowsSubState reports whether sub is configured for state. The empty
@@ -62,6 +69,8 @@ type Site struct {
 	// RateLimitPerMinute caps captures per visitor IP per minute.
 	RateLimitPerMinute int       `json:"rate_limit_per_minute"`
 	CreatedAt          time.Time `json:"created_at"`
+	// Version grows by one with every change from the console.
+	Version int64 `json:"version,omitempty"`
 }
 
 // DefaultRateLimitPerMinute applies when a site sets none.

@@ -170,6 +170,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 		Reports:    a.Store,
 	}
 	d.Assignment = a.Store
+	d.Settings = a.Store
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files
 	}

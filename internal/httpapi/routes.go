@@ -67,5 +67,12 @@ func Routes() []Route {
 		{"GET", "/v1/imports/{import_id}", FunctionAPI, false},
 		{"GET", "/v1/imports/{import_id}/report.csv", FunctionAPI, false},
 		{"POST", "/v1/imports/uploads", FunctionAPI, false},
+
+		{"GET", "/v1/account", FunctionAPI, false},
+		{"PATCH", "/v1/account", FunctionAPI, false},
+		{"GET", "/v1/sites", FunctionAPI, false},
+		{"POST", "/v1/sites", FunctionAPI, false},
+		{"PATCH", "/v1/sites/{site_id}", FunctionAPI, false},
+		{"POST", "/v1/sites/{site_id}/rotate-key", FunctionAPI, false},
 	}
 }

@@ -53,23 +53,33 @@ var routeBodies = map[string]any{
 	"POST /v1/leads/{id}/restore":         nil,
 	"POST /v1/imports":                    "email,name\nintruso@example.com,Intruso\n",
 	"POST /v1/imports/uploads":            nil,
+	"PATCH /v1/account":                   map[string]any{"name": "Intruso"},
+	"POST /v1/sites":                      map[string]any{"name": "Intruso"},
+	"PATCH /v1/sites/{site_id}":           map[string]any{"name": "Intruso"},
+	"POST /v1/sites/{site_id}/rotate-key": nil,
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
 // (assigning an owner through PATCH is admin-only too: see
 // TestOnlyAdminsAssignOwners).
 var adminOnlyRoutes = map[string]bool{
-	"POST /v1/imports":             true,
-	"POST /v1/imports/uploads":     true,
-	"GET /v1/assignment/rules":     true,
-	"PUT /v1/assignment/rules":     true,
-	"POST /v1/assignment/reassign": true,
-	"POST /v1/leads/{id}/restore":  true,
+	"POST /v1/imports":                    true,
+	"POST /v1/imports/uploads":            true,
+	"GET /v1/assignment/rules":            true,
+	"PUT /v1/assignment/rules":            true,
+	"POST /v1/assignment/reassign":        true,
+	"POST /v1/leads/{id}/restore":         true,
+	"GET /v1/account":                     true,
+	"PATCH /v1/account":                   true,
+	"GET /v1/sites":                       true,
+	"POST /v1/sites":                      true,
+	"PATCH /v1/sites/{site_id}":           true,
+	"POST /v1/sites/{site_id}/rotate-key": true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id
 // that names nothing is as good as any for a refusal.
-var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing"}
+var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "site_id": "site_missing"}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
@@ -186,7 +196,7 @@ func TestEveryConsoleRouteRefusesOtherTenantsAndBadTokens(t *testing.T) {
 	email := "sec-" + s.tenant + "@example.com"
 	id := s.newLead(email)
 	note := s.expect(s.call("POST", "/v1/leads/"+id+"/notes", s.admin, map[string]any{"text": "segredo da casa"}), http.StatusCreated).json(t)["id"].(string)
-	calls := consoleCalls(t, map[string]string{"id": id, "note_id": note})
+	calls := consoleCalls(t, map[string]string{"id": id, "note_id": note, "site_id": s.site.ID})
 	if len(calls) < 9 {
 		t.Fatalf("only %d console routes found", len(calls))
 	}
@@ -234,6 +244,13 @@ func TestEveryConsoleRouteRefusesOtherTenantsAndBadTokens(t *testing.T) {
 	if l["version"] != float64(1) || l["rating"] != float64(0) || len(l["notes"].([]any)) != 1 || len(l["history"].([]any)) != 2 {
 		t.Errorf("refused calls changed the lead: version %v rating %v notes %v history %d",
 			l["version"], l["rating"], l["notes"], len(l["history"].([]any)))
+	}
+	// Nor the site: its key still captures, its name is unchanged.
+	if r := s.capture(chatbotBody("sec-after", "sec-after-"+s.tenant+"@example.com")); r.status != http.StatusOK && r.status != http.StatusCreated {
+		t.Errorf("the site key stopped capturing: %d %s", r.status, r.body)
+	}
+	if site, err := s.store.Site(t.Context(), s.tenant, s.site.ID); err != nil || site.Key != s.site.Key || site.Name != s.site.Name {
+		t.Errorf("refused calls changed the site: %+v (%v)", site, err)
 	}
 }
 

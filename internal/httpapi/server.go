@@ -62,6 +62,8 @@ type Deps struct {
 	// MaxUploadBytes bounds an uploaded file (0 = upload.MaxBytes).
 	ImportUploads  ImportUploads
 	MaxUploadBytes int64
+	// Settings serves the account and site settings routes (admins).
+	Settings Settings
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
@@ -188,6 +190,12 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"GET /v1/imports/{import_id}":                         http.HandlerFunc(s.importGet),
 		"GET /v1/imports/{import_id}/report.csv":              http.HandlerFunc(s.importReport),
 		"POST /v1/imports/uploads":                            http.HandlerFunc(s.importUploadCreate),
+		"GET /v1/account":                                     http.HandlerFunc(s.accountGet),
+		"PATCH /v1/account":                                   http.HandlerFunc(s.accountPatch),
+		"GET /v1/sites":                                       http.HandlerFunc(s.siteList),
+		"POST /v1/sites":                                      http.HandlerFunc(s.siteCreate),
+		"PATCH /v1/sites/{site_id}":                           http.HandlerFunc(s.sitePatch),
+		"POST /v1/sites/{site_id}/rotate-key":                 http.HandlerFunc(s.siteRotateKey),
 	}
 }
 
