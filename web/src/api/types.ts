@@ -192,7 +192,11 @@ export interface Site {
   name: string;
   allowed_origins: string[];
   rate_limit_per_minute: number;
-  site_key?: string;
+  country?: string;
+  /** the end of the public key, to recognize it */
+  key_hint?: string;
+  /** the public key itself: only in the answer to create and rotate-key */
+  key?: string;
 }
 
 export interface AssignmentRule {

@@ -162,7 +162,7 @@ function SitesSettings() {
         body: { name, allowed_origins: origins.split(/[\s,]+/).filter(Boolean), rate_limit_per_minute: Number(rate) },
       }).then((a) => a.data),
     onSuccess: (s) => {
-      if (s.site_key) setKeys((k) => ({ ...k, [s.id]: s.site_key! }));
+      if (s.key) setKeys((k) => ({ ...k, [s.id]: s.key! }));
       setName('');
       setOrigins('');
       void qc.invalidateQueries({ queryKey: ['sites'] });
@@ -170,7 +170,7 @@ function SitesSettings() {
   });
   const rotate = useMutation({
     mutationFn: (id: string) => request<Site>(`/v1/sites/${id}/rotate-key`, { method: 'POST' }).then((a) => a.data),
-    onSuccess: (s) => s.site_key && setKeys((k) => ({ ...k, [s.id]: s.site_key! })),
+    onSuccess: (s) => s.key && setKeys((k) => ({ ...k, [s.id]: s.key! })),
   });
   const fe = (f: string) => (create.error instanceof ApiError ? create.error.fieldError(f) : undefined);
   if (sites.isPending) return <Spinner />;
@@ -179,7 +179,7 @@ function SitesSettings() {
     <div className="sites">
       <ul className="site-list">
         {sites.data.map((s) => {
-          const key = keys[s.id] ?? s.site_key;
+          const key = keys[s.id] ?? s.key;
           return (
             <li key={s.id} className="card">
               <h3>{s.name}</h3>
@@ -200,7 +200,14 @@ function SitesSettings() {
                   </p>
                 </>
               ) : (
-                <p className="muted">{t('settings.keyHidden')}</p>
+                <p className="muted">
+                  {s.key_hint && (
+                    <>
+                      {t('settings.siteKey')}: <code>…{s.key_hint.replace(/^…/, '')}</code>.{' '}
+                    </>
+                  )}
+                  {t('settings.keyHidden')}
+                </p>
               )}
               <Button onClick={() => rotate.mutate(s.id)} disabled={rotate.isPending}>
                 {t('settings.rotate')}
