@@ -4,7 +4,6 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { ConsoleConfig } from './auth/config';
 import { getSession, setSession, setUnauthorizedHandler } from './auth/session';
-import { cognitoCallback, cognitoSignOut } from './auth/cognito';
 import { useMe } from './api/hooks';
 import { LANGUAGES, setLanguage, type Language } from './i18n/i18n';
 import { Button, Dialog, ErrorBox, Spinner } from './ui';
@@ -46,7 +45,8 @@ function AuthCallback({ config }: { config: ConsoleConfig }) {
   const navigate = useNavigate();
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    cognitoCallback(config)
+    import('./auth/cognito')
+      .then((m) => m.cognitoCallback(config))
       .then(() => navigate('/leads', { replace: true }))
       .catch(setError);
   }, [config, navigate]);
@@ -85,7 +85,7 @@ function Shell({ config }: { config: ConsoleConfig }) {
   const signOut = () => {
     qc.clear();
     if (getSession()?.via === 'cognito') {
-      void cognitoSignOut(config);
+      void import('./auth/cognito').then((m) => m.cognitoSignOut(config));
       return;
     }
     setSession(null);

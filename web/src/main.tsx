@@ -20,6 +20,7 @@ const queryClient = new QueryClient({
 });
 
 void loadConfig().then((config) => {
+  if (config.auth === 'cognito') void import('./auth/cognito').then((m) => m.startCognito(config));
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
       <QueryClientProvider client={queryClient}>

@@ -54,3 +54,9 @@ export async function cognitoSignOut(cfg: ConsoleConfig): Promise<void> {
   const params = new URLSearchParams({ client_id: cfg.client_id ?? '', logout_uri: cfg.logout_uri ?? `${location.origin}/login` });
   location.assign(`${domain}/logout?${params}`);
 }
+
+/** On start in Cognito mode: load the stored user so silent renewal keeps the ID token fresh. */
+export async function startCognito(cfg: ConsoleConfig): Promise<void> {
+  const user = await cognito(cfg).getUser();
+  if (user && !user.expired && user.id_token) setSession({ token: user.id_token, via: 'cognito' });
+}

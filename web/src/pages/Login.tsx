@@ -2,7 +2,6 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router';
 import type { ConsoleConfig } from '../auth/config';
-import { cognitoSignIn } from '../auth/cognito';
 import { setSession } from '../auth/session';
 import { Button, ErrorBox, Spinner } from '../ui';
 import { LanguageSelect } from '../App';
@@ -38,7 +37,7 @@ export function LoginPage({ config }: { config: ConsoleConfig }) {
         <h1>{t('login.title')}</h1>
         <LanguageSelect />
         {config.auth === 'cognito' ? (
-          <Button variant="primary" onClick={() => void cognitoSignIn(config)}>
+          <Button variant="primary" onClick={() => void import('../auth/cognito').then((m) => m.cognitoSignIn(config))}>
             {t('login.cognito')}
           </Button>
         ) : (
