@@ -43,3 +43,21 @@ test('the language follows ?lang=, the switcher, and persists', async ({ page })
   await expect(page.getByRole('button', { name: 'Apply filters' })).toBeVisible();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
 });
+
+test.describe('default language', () => {
+  test.describe('a French browser', () => {
+    test.use({ locale: 'fr-FR' });
+    test('gets Portuguese (Brazil)', async ({ page }) => {
+      await page.goto('/login');
+      await expect(page.getByRole('heading', { name: 'Entrar no Leadflow' })).toBeVisible();
+      await expect(page.getByRole('combobox', { name: 'Idioma' })).toHaveValue('pt-BR');
+    });
+  });
+  test.describe('a Spanish browser', () => {
+    test.use({ locale: 'es-AR' });
+    test('gets Spanish', async ({ page }) => {
+      await page.goto('/login');
+      await expect(page.getByRole('heading', { name: 'Iniciar sesión en Leadflow' })).toBeVisible();
+    });
+  });
+});
