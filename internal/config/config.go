@@ -39,6 +39,10 @@ type Config struct {
 	// ExportsBucket holds async export files (LEADFLOW_EXPORTS_BUCKET);
 	// empty turns async exports off.
 	ExportsBucket string
+	// OriginVerifySecret (LEADFLOW_ORIGIN_VERIFY_SECRET) is the header value
+	// CloudFront adds to API requests; captures read geo headers only from
+	// requests carrying it. Empty: geo headers are never trusted.
+	OriginVerifySecret string
 }
 
 // FromEnv reads the configuration and says which variable is missing.
@@ -53,6 +57,7 @@ func FromEnv() (Config, error) {
 	c.GraphURL = getenv("LEADFLOW_GRAPH_URL", "https://graph.facebook.com/v21.0")
 	c.MetaTokensSecret = os.Getenv("LEADFLOW_META_TOKENS_SECRET")
 	c.ExportsBucket = os.Getenv("LEADFLOW_EXPORTS_BUCKET")
+	c.OriginVerifySecret = os.Getenv("LEADFLOW_ORIGIN_VERIFY_SECRET")
 	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL", "INFO"))); err != nil {
 		return c, fmt.Errorf("config: LOG_LEVEL: %w", err)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"errors"
 	"io"
 	"mime"
@@ -144,7 +145,7 @@ func (s *server) store(w http.ResponseWriter, r *http.Request, site account.Site
 // storeThen normalizes and stores a capture, then answers with JSON or a
 // redirect.
 func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.Site, req capture.Request, redirect string) {
-	c, err := capture.Normalize(site, req, requestMeta(r, s.Now()))
+	c, err := capture.Normalize(site, req, requestMeta(r, s.Now(), s.OriginVerifySecret))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -177,22 +178,43 @@ func (s *server) answerCapture(w http.ResponseWriter, redirect string, res lead.
 	writeJSON(w, status, res)
 }
 
+// OriginVerifyHeader carries the secret CloudFront adds to every request it
+// forwards to the API (template.yaml, ConsoleDistribution).
+const OriginVerifyHeader = "X-Origin-Verify"
+
 // requestMeta is what the request itself says about the visitor: the IP from
 // the connection (API Gateway's sourceIp in Lambda), never from the body, and
-// geolocation from CloudFront's viewer headers.
-func requestMeta(r *http.Request, now time.Time) capture.Meta {
+// geolocation from CloudFront's viewer headers — only when the request came
+// through CloudFront, i.e. carries originSecret in X-Origin-Verify. A
+// request straight to the API could forge those headers; it stores no geo.
+func requestMeta(r *http.Request, now time.Time, originSecret string) capture.Meta {
 	ip := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(ip); err == nil {
 		ip = host
 	}
-	return capture.Meta{
-		IP:        ip,
-		UserAgent: r.UserAgent(),
-		Country:   r.Header.Get("CloudFront-Viewer-Country"),
-		Region:    r.Header.Get("CloudFront-Viewer-Country-Region"),
-		City:      cloudFrontCity(r.Header.Get("CloudFront-Viewer-City")),
-		Now:       now,
+	m := capture.Meta{IP: ip, UserAgent: r.UserAgent(), Now: now}
+	if viaCloudFront(r, originSecret) {
+		// Behind CloudFront the connection is CloudFront's; the viewer's
+		// address is in CloudFront-Viewer-Address ("ip:port", IPv6 unbracketed).
+		if va := r.Header.Get("CloudFront-Viewer-Address"); va != "" {
+			if i := strings.LastIndexByte(va, ':'); i > 0 {
+				if ip := net.ParseIP(va[:i]); ip != nil {
+					m.IP = ip.String()
+				}
+			}
+		}
+		m.Country = r.Header.Get("CloudFront-Viewer-Country")
+		m.Region = r.Header.Get("CloudFront-Viewer-Country-Region")
+		m.City = cloudFrontCity(r.Header.Get("CloudFront-Viewer-City"))
 	}
+	return m
+}
+
+// viaCloudFront reports whether r carries the origin secret (compared in
+// constant time). No secret configured: no request is trusted.
+func viaCloudFront(r *http.Request, secret string) bool {
+	got := r.Header.Get(OriginVerifyHeader)
+	return secret != "" && subtle.ConstantTimeCompare([]byte(got), []byte(secret)) == 1
 }
 
 // cloudFrontCity decodes the city header, which CloudFront URL-encodes.

@@ -14,7 +14,7 @@ func TestCaptureChatbotLeadThenReadDetail(t *testing.T) {
 	s := newStack(t)
 	r := s.expect(s.capture(chatbotBody("conv-8f2c", "Ana@Example.com"),
 		"CloudFront-Viewer-Country: BR", "CloudFront-Viewer-Country-Region: SP", "CloudFront-Viewer-City: S%C3%A3o%20Paulo",
-		"Origin: https://shop.example.com"), http.StatusCreated)
+		"X-Origin-Verify: "+testOriginSecret, "Origin: https://shop.example.com"), http.StatusCreated)
 	created := r.json(t)
 	if created["created"] != true || created["lead_id"] == "" || created["contact_id"] == "" {
 		t.Fatalf("capture answer: %v", created)

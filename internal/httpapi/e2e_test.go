@@ -107,7 +107,8 @@ func newStack(t *testing.T) *stack {
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		AdsSecrets: s.store, Reports: s.store, Jobs: s, Assignment: s.store, Settings: s.store,
-		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OriginVerifySecret: testOriginSecret,
+		Logger:             slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
 	t.Cleanup(s.srv.Close)

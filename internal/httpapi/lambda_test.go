@@ -65,12 +65,13 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	deps := httpapi.Deps{Sites: store, Captures: store, Accounts: store, Leads: store,
 		AdsSecrets: store, Jobs: jobs, Reports: store,
 		Imports: store, JobRecords: store, JobStarter: jobsrec.QueueStarter{Queue: jobs},
-		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document()}
+		Auth: auth.FromAuthorizer{}, Health: []httpapi.Pinger{store}, OpenAPI: openapi.Document(), Settings: store}
 	bucket := strings.ToLower(testenv.UniqueName("uploads"))
 	must(t, s3bucket.Create(ctx, testenv.S3(t), bucket))
 	deps.ImportUploads = upload.NewS3(testenv.S3(t), bucket)
 	// The CaptureFunction gets only what app.CaptureDeps gives it.
-	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store}}
+	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Jobs: jobs, Health: []httpapi.Pinger{store},
+		OriginVerifySecret: "demo-origin-verify-secret"}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(captureDeps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
 
@@ -157,6 +158,16 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	if lead.Navigation.Country != capEv.Headers["cloudfront-viewer-country"] || lead.Rating != 4 || lead.State != "in_progress" || len(lead.Notes) != 1 {
 		t.Errorf("lead after events: %s", got.Body)
 	}
+
+	// Settings: the account's sub-states with labels; a new site key, after
+	// which the old one captures nothing.
+	if acct := invoke(apiFn, "account-patch.json", "", http.StatusOK); !strings.Contains(acct.Body, `"label":"Negociação"`) {
+		t.Errorf("account patch: %s", acct.Body)
+	}
+	if rot := invoke(apiFn, "site-rotate-key.json", "", http.StatusOK); !strings.Contains(rot.Body, `"key":"pk_`) {
+		t.Errorf("rotate key: %s", rot.Body)
+	}
+	invoke(captureFn, "capture-lead.json", "", http.StatusUnauthorized)
 
 	// Each function serves only its own routes.
 	invoke(captureFn, "lead-get.json", res.LeadID, http.StatusNotFound)

@@ -64,6 +64,10 @@ type Deps struct {
 	MaxUploadBytes int64
 	// Settings serves the account and site settings routes (admins).
 	Settings Settings
+	// OriginVerifySecret is the X-Origin-Verify value CloudFront adds to
+	// the requests it forwards; captures trust CloudFront-Viewer-* geo
+	// headers only on requests carrying it (empty: never).
+	OriginVerifySecret string
 }
 
 // NewCapture serves the public capture routes (the CaptureFunction).
