@@ -24,6 +24,7 @@ for (const [size, viewport] of [
     await expect(table.locator('tbody tr').first()).toBeVisible();
     await shoot(page, `list-${size}`);
 
+    await page.goto('/leads?lang=en&q=ana');
     await table.getByRole('link', { name: 'Ana Souza', exact: true }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Ana Souza' })).toBeVisible();
     if (size === 'phone') {

@@ -19,7 +19,6 @@ test.describe('settings as admin', () => {
     await expect.poll(async () => (await api<{ items: { id: string; away: boolean }[] }>(page, '/v1/users')).items.find((u) => u.id === 'usr_agent2')?.away).toBe(false);
     await page.getByRole('tab', { name: 'Assignment rules' }).click();
     await expect(page.getByRole('textbox', { name: 'Rule name' }).first()).toBeVisible();
-    await expectAccessible(page);
   });
 });
 
@@ -55,7 +54,6 @@ test.describe('account and sites (admin)', () => {
     await expect(card.getByRole('textbox', { name: 'Form snippet' })).toHaveValue(new RegExp(`/v1/capture/forms/${first}`));
     await card.getByRole('button', { name: 'Rotate key' }).click();
     await expect(key).not.toHaveText(first!);
-    await expectAccessible(page);
   });
 });
 
