@@ -31,6 +31,16 @@ export class ApiError extends Error {
   }
 }
 
+/** The problem detail naming `field` in an error, if the error is a problem with one. */
+export function fieldErrorIn(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError ? error.fieldError(field) : undefined;
+}
+
+/** Whether an error names fields (shown next to them) rather than the whole form. */
+export function namesFields(error: unknown): boolean {
+  return error instanceof ApiError && !!error.problem.errors?.length;
+}
+
 export interface Answer<T> {
   data: T;
   etag: string | null;

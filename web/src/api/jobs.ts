@@ -1,24 +1,17 @@
-// Polls a job (GET /v1/jobs/{id}) until it is done or failed.
+// Polls a job (GET /v1/jobs/{id}) or an import (GET /v1/imports/{id}) every
+// half second until it is done or failed.
 import { useQuery } from '@tanstack/react-query';
 import { get } from './client';
 import type { ImportRecord, Job } from './types';
 
-const finished = (s: string | undefined) => s === 'done' || s === 'failed';
-
-export function useJob(id: string | null) {
+function usePolled<T extends { status: string }>(kind: 'jobs' | 'imports', id: string | null) {
   return useQuery({
-    queryKey: ['job', id],
+    queryKey: [kind, id],
     enabled: !!id,
-    queryFn: ({ signal }) => get<Job>(`/v1/jobs/${encodeURIComponent(id!)}`, signal),
-    refetchInterval: (q) => (finished(q.state.data?.status) ? false : 500),
+    queryFn: ({ signal }) => get<T>(`/v1/${kind}/${encodeURIComponent(id!)}`, signal),
+    refetchInterval: (q) => (q.state.data?.status === 'done' || q.state.data?.status === 'failed' ? false : 500),
   });
 }
 
-export function useImport(id: string | null) {
-  return useQuery({
-    queryKey: ['import', id],
-    enabled: !!id,
-    queryFn: ({ signal }) => get<ImportRecord>(`/v1/imports/${encodeURIComponent(id!)}`, signal),
-    refetchInterval: (q) => (finished(q.state.data?.status) ? false : 500),
-  });
-}
+export const useJob = (id: string | null) => usePolled<Job>('jobs', id);
+export const useImport = (id: string | null) => usePolled<ImportRecord>('imports', id);

@@ -2,14 +2,14 @@ import { useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, get, query, request } from '../api/client';
+import { ApiError, get, query, request, fieldErrorIn } from '../api/client';
 import { useAccount, useMe, useUserName, useUsers } from '../api/hooks';
 import { STATES, type HistoryEvent, type Lead, type LeadDetail, type Message, type Note, type Page } from '../api/types';
 import { readFilters } from '../filters';
 import { useFormat } from '../format';
 import { useShortcuts } from '../keys';
 import { useMediaQuery } from '../media';
-import { Button, ErrorBox, Select, Spinner, Stars, Tabs, TextArea } from '../ui';
+import { Button, ErrorBox, FormError, Select, Spinner, Stars, Tabs, TextArea, type TabDef } from '../ui';
 import { ContactTab, NavigationTab } from './lead/Contact';
 import { ScheduleDialog } from './lead/Schedule';
 
@@ -68,7 +68,7 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
   const stale = patch.error instanceof ApiError && patch.error.status === 412;
   const [contactTab, setContactTab] = useState('contact');
   const [actionsTab, setActionsTab] = useState('notes');
-  const [column, setColumn] = useState('contact');
+  const [phoneTab, setPhoneTab] = useState('contact');
   const noteRef = useRef<HTMLTextAreaElement>(null);
   const nav = useNeighbors(lead.id);
   const navigate = useNavigate();
@@ -79,37 +79,24 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
     ...Object.fromEntries([0, 1, 2, 3, 4, 5].map((n) => [String(n), () => patch.mutate({ rating: n })])),
     n: () => {
       setActionsTab('notes');
-      setColumn('actions');
+      setPhoneTab('actions');
       setTimeout(() => noteRef.current?.focus(), 0);
     },
   });
 
-  const contact = (
-    <section className="col col-contact" aria-label={t('lead.contactColumn')}>
-      <Tabs
-        label={t('lead.contactColumn')}
-        selected={contactTab}
-        onSelect={setContactTab}
-        tabs={[
-          { id: 'contact', label: t('lead.tabs.contact'), content: <ContactTab lead={lead} etag={etag} /> },
-          { id: 'navigation', label: t('lead.tabs.navigation'), content: <NavigationTab lead={lead} /> },
-        ]}
-      />
+  const column = (name: 'contact' | 'actions', label: string, selected: string, onSelect: (id: string) => void, tabs: TabDef[]) => (
+    <section className={`col col-${name}`} aria-label={label}>
+      <Tabs label={label} selected={selected} onSelect={onSelect} tabs={tabs} />
     </section>
   );
-  const actions = (
-    <section className="col col-actions" aria-label={t('lead.actionsColumn')}>
-      <Tabs
-        label={t('lead.actionsColumn')}
-        selected={actionsTab}
-        onSelect={setActionsTab}
-        tabs={[
-          { id: 'notes', label: t('lead.tabs.notes'), content: <Notes lead={lead} noteRef={noteRef} /> },
-          { id: 'history', label: t('lead.tabs.history'), content: <History leadId={lead.id} /> },
-        ]}
-      />
-    </section>
-  );
+  const contact = column('contact', t('lead.contactColumn'), contactTab, setContactTab, [
+    { id: 'contact', label: t('lead.tabs.contact'), content: <ContactTab lead={lead} etag={etag} /> },
+    { id: 'navigation', label: t('lead.tabs.navigation'), content: <NavigationTab lead={lead} /> },
+  ]);
+  const actions = column('actions', t('lead.actionsColumn'), actionsTab, setActionsTab, [
+    { id: 'notes', label: t('lead.tabs.notes'), content: <Notes lead={lead} noteRef={noteRef} /> },
+    { id: 'history', label: t('lead.tabs.history'), content: <History leadId={lead.id} /> },
+  ]);
   const conversation = <Conversation lead={lead} />;
   return (
     <article className="lead">
@@ -128,13 +115,13 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
           </Button>
         </div>
       )}
-      {patch.isError && !stale && !(patch.error instanceof ApiError && patch.error.problem.errors?.length) && <ErrorBox error={patch.error} />}
+      {!stale && <FormError error={patch.error} />}
       {phone ? (
         <Tabs
           className="phone-columns"
           label={t('lead.columns')}
-          selected={column}
-          onSelect={setColumn}
+          selected={phoneTab}
+          onSelect={setPhoneTab}
           tabs={[
             { id: 'contact', label: t('lead.contactColumn'), content: contact },
             { id: 'actions', label: t('lead.actionsColumn'), content: actions },
@@ -176,7 +163,7 @@ function LeadHeader({ lead, etag, patch, nav }: { lead: LeadDetail; etag: string
   const [name, setName] = useState(lead.name);
   const [scheduling, setScheduling] = useState(false);
   const isAdmin = me.data?.role === 'admin';
-  const fe = (f: string) => (patch.error instanceof ApiError ? patch.error.fieldError(f) : undefined);
+  const fe = (f: string) => fieldErrorIn(patch.error, f);
   const subStates = account.data?.sub_states?.[lead.state] ?? [];
   const cancel = useMutation({
     mutationFn: () => request(`/v1/leads/${lead.id}/scheduled-changes/${lead.scheduled_change!.id}`, { method: 'DELETE' }),
@@ -359,7 +346,7 @@ function Notes({ lead, noteRef }: { lead: LeadDetail; noteRef: React.RefObject<H
           if (text.trim()) add.mutate();
         }}
       >
-        <TextArea label={t('notes.new')} ref={noteRef} value={text} onChange={(e) => setText(e.target.value)} rows={3} error={add.error instanceof ApiError ? add.error.fieldError('text') : undefined} />
+        <TextArea label={t('notes.new')} ref={noteRef} value={text} onChange={(e) => setText(e.target.value)} rows={3} error={fieldErrorIn(add.error, 'text')} />
         <Button type="submit" variant="primary" disabled={add.isPending || !text.trim()}>
           {t('notes.add')}
         </Button>

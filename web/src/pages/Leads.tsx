@@ -8,7 +8,7 @@ import { CLASSIFICATIONS, ENTRY_METHODS, SORTS, STATES, type Group, type Lead, t
 import { FILTER_KEYS, PAGE_SIZES, listSearch, readFilters, type Filters } from '../filters';
 import { useFormat } from '../format';
 import { useShortcuts } from '../keys';
-import { Button, Empty, ErrorBox, Select, Spinner, Stars, TextField, type Option } from '../ui';
+import { Button, Empty, ErrorBox, Select, Spinner, Stars, TextField, type Option, FormError } from '../ui';
 import { BulkBar } from './leads/BulkBar';
 import { ExportDialog } from './leads/ExportDialog';
 import { ImportDialog } from './leads/ImportDialog';
@@ -259,6 +259,7 @@ function FilterPanel({ filters, onApply }: { filters: Filters; onApply: (f: Filt
     onError: (e) => setError(e instanceof ApiError ? e : null),
   });
   const [open, setOpen] = useState(false);
+  const entryMethods = [any(t('filters.any')), ...ENTRY_METHODS.map((m) => ({ value: m, label: t(`entryMethods.${m}`) }))];
   const fe = (k: string) => error?.fieldError(k);
   return (
     <aside className={`filters ${open ? 'filters-open' : ''}`} aria-label={t('filters.title')}>
@@ -289,14 +290,14 @@ function FilterPanel({ filters, onApply }: { filters: Filters; onApply: (f: Filt
           label={t('lead.entryMethod')}
           value={draft.entry_method ?? ''}
           onChange={set('entry_method')}
-          options={[any(t('filters.any')), ...ENTRY_METHODS.map((m) => ({ value: m, label: t(`entryMethods.${m}`) }))]}
+          options={entryMethods}
           error={fe('entry_method')}
         />
         <Select
           label={t('filters.channel')}
           value={draft.channel ?? ''}
           onChange={set('channel')}
-          options={[any(t('filters.any')), ...ENTRY_METHODS.map((m) => ({ value: m, label: t(`entryMethods.${m}`) }))]}
+          options={entryMethods}
           error={fe('channel')}
         />
         <TextField label={t('lead.site')} value={draft.site ?? ''} onChange={set('site')} error={fe('site')} />
@@ -328,7 +329,7 @@ function FilterPanel({ filters, onApply }: { filters: Filters; onApply: (f: Filt
         <TextField label={t('contact.cpf')} value={draft.cpf ?? ''} onChange={set('cpf')} error={fe('cpf')} />
         <TextField type="date" label={t('filters.createdFrom')} value={draft.created_from ?? ''} onChange={set('created_from')} error={fe('created_from')} />
         <TextField type="date" label={t('filters.createdTo')} value={draft.created_to ?? ''} onChange={set('created_to')} error={fe('created_to')} />
-        {error && !error.problem.errors?.length && <ErrorBox error={error} />}
+        <FormError error={error} />
         <div className="filters-actions">
           <Button type="submit" variant="primary" disabled={apply.isPending}>
             {t('filters.apply')}

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, get, request } from '../api/client';
+import { ApiError, get, request, fieldErrorIn } from '../api/client';
 import { useMe, useUsers } from '../api/hooks';
 import { ENTRY_METHODS, STATES, type Account, type AssignmentRule, type AssignmentRules, type Site, type State } from '../api/types';
-import { Button, Empty, ErrorBox, Select, Spinner, Tabs, TextField } from '../ui';
+import { Button, Empty, ErrorBox, Select, Spinner, Tabs, TextField, FormError } from '../ui';
 
 export default function SettingsPage() {
   const { t } = useTranslation();
@@ -65,7 +65,7 @@ function AccountSettings() {
   if (account.isPending) return <Spinner />;
   if (account.isError) return <Missing error={account.error} />;
   if (!draft) return null;
-  const fe = (f: string) => (save.error instanceof ApiError ? save.error.fieldError(f) : undefined);
+  const fe = (f: string) => fieldErrorIn(save.error, f);
   const stale = save.error instanceof ApiError && save.error.status === 412;
   const setSubs = (s: State, text: string) =>
     setDraft({
@@ -116,7 +116,7 @@ function AccountSettings() {
           </Button>
         </p>
       )}
-      {save.isError && !stale && !(save.error instanceof ApiError && save.error.problem.errors?.length) && <ErrorBox error={save.error} />}
+      {!stale && <FormError error={save.error} />}
       <Button type="submit" variant="primary" disabled={save.isPending}>
         {t('common.save')}
       </Button>
@@ -172,7 +172,7 @@ function SitesSettings() {
     mutationFn: (id: string) => request<Site>(`/v1/sites/${id}/rotate-key`, { method: 'POST' }).then((a) => a.data),
     onSuccess: (s) => s.key && setKeys((k) => ({ ...k, [s.id]: s.key! })),
   });
-  const fe = (f: string) => (create.error instanceof ApiError ? create.error.fieldError(f) : undefined);
+  const fe = (f: string) => fieldErrorIn(create.error, f);
   if (sites.isPending) return <Spinner />;
   if (sites.isError) return <Missing error={sites.error} />;
   return (
@@ -228,7 +228,7 @@ function SitesSettings() {
         <TextField label={t('settings.siteName')} value={name} onChange={(e) => setName(e.target.value)} error={fe('name')} required />
         <TextField label={t('settings.origins')} value={origins} onChange={(e) => setOrigins(e.target.value)} error={fe('allowed_origins')} hint={t('settings.originsHint')} />
         <TextField label={t('settings.rateLabel')} type="number" min={1} value={rate} onChange={(e) => setRate(e.target.value)} error={fe('rate_limit_per_minute')} />
-        {create.isError && !(create.error instanceof ApiError && create.error.problem.errors?.length) && <ErrorBox error={create.error} />}
+        <FormError error={create.error} />
         <Button type="submit" variant="primary" disabled={create.isPending}>
           {t('settings.createSite')}
         </Button>
@@ -314,7 +314,7 @@ function RulesSettings() {
     [n[i], n[i + d]] = [n[i + d], n[i]];
     setDraft(n);
   };
-  const fe = (f: string) => (save.error instanceof ApiError ? save.error.fieldError(f) : undefined);
+  const fe = (f: string) => fieldErrorIn(save.error, f);
   return (
     <form
       className="rules"

@@ -11,6 +11,7 @@ import {
   type ComponentPropsWithRef,
 } from 'react';
 import { useTranslation } from 'react-i18next';
+import { namesFields } from '../api/client';
 
 type Variant = 'primary' | 'secondary' | 'danger' | 'ghost';
 
@@ -217,6 +218,12 @@ export function ErrorBox({ error }: { error: unknown }) {
       {t('common.error')}: {msg}
     </p>
   );
+}
+
+/** An error about the whole form: nothing when it is absent or names fields (those show next to them). */
+export function FormError({ error }: { error: unknown }) {
+  if (!error || namesFields(error)) return null;
+  return <ErrorBox error={error} />;
 }
 
 export function Empty({ children }: { children: ReactNode }) {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, get } from '../../api/client';
+import { ApiError, get, fieldErrorIn } from '../../api/client';
 import { CLASSIFICATIONS, type Group, type LeadDetail, type Touch } from '../../api/types';
 import { useFormat } from '../../format';
 import { Button, Select, TextField } from '../../ui';
@@ -68,7 +68,7 @@ export function ContactTab({ lead, etag }: { lead: LeadDetail; etag: string | nu
     setDirty(true);
     setDraft((d) => ({ ...d, [k]: e.target.value }));
   };
-  const fe = (f: string) => (patch.error instanceof ApiError ? patch.error.fieldError(f) : undefined);
+  const fe = (f: string) => fieldErrorIn(patch.error, f);
   const stale = patch.error instanceof ApiError && patch.error.status === 412;
   const body = contactPatch(lead, draft);
   return (

@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, request } from '../../api/client';
+import { request, fieldErrorIn } from '../../api/client';
 import { useAccount } from '../../api/hooks';
 import { STATES, type LeadDetail, type ScheduledChange } from '../../api/types';
 import { useFormat, zonedParts, zonedToInstant } from '../../format';
-import { Button, Dialog, ErrorBox, Select, TextField } from '../../ui';
+import { Button, Dialog, Select, TextField, FormError } from '../../ui';
 
 /** Schedule a state change at a date and time in the account's timezone. */
 export function ScheduleDialog({ open, onClose, lead }: { open: boolean; onClose: () => void; lead: LeadDetail; etag: string | null }) {
@@ -30,7 +30,7 @@ export function ScheduleDialog({ open, onClose, lead }: { open: boolean; onClose
       onClose();
     },
   });
-  const fe = (f: string) => (save.error instanceof ApiError ? save.error.fieldError(f) : undefined);
+  const fe = (f: string) => fieldErrorIn(save.error, f);
   const subs = account.data?.sub_states?.[state as keyof typeof account.data.sub_states] ?? [];
   return (
     <Dialog open={open} title={t('schedule.title')} onClose={onClose}>
@@ -46,7 +46,7 @@ export function ScheduleDialog({ open, onClose, lead }: { open: boolean; onClose
         )}
         <TextField type="date" label={t('schedule.date')} value={date} onChange={(e) => setDate(e.target.value)} required error={fe('at')} hint={t('schedule.timezone', { tz: fmt.timeZone })} />
         <TextField type="time" label={t('schedule.time')} value={time} onChange={(e) => setTime(e.target.value)} required />
-        {save.isError && !(save.error instanceof ApiError && save.error.problem.errors?.length) && <ErrorBox error={save.error} />}
+        <FormError error={save.error} />
         <Button type="submit" variant="primary" disabled={save.isPending}>
           {t('schedule.save')}
         </Button>

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, get, request } from '../../api/client';
+import { ApiError, get, request, fieldErrorIn } from '../../api/client';
 import { useUsers } from '../../api/hooks';
 import { useJob } from '../../api/jobs';
 import { CLASSIFICATIONS, STATES, type Group, type Job } from '../../api/types';
 import type { Filters } from '../../filters';
-import { Button, ErrorBox, Progress, Select, TextField, type Option } from '../../ui';
+import { Button, Progress, Select, TextField, type Option, FormError } from '../../ui';
 
 const ACTIONS = ['add_tag', 'remove_tag', 'add_group', 'remove_group', 'classify', 'change_state', 'assign', 'delete', 'restore'] as const;
 const ADMIN_ONLY = new Set(['assign', 'delete', 'restore']);
@@ -43,7 +43,7 @@ export function BulkBar({ ids, filter, isAdmin, onDone }: { ids: string[]; filte
   const valueOptions = (opts: Option[]) => (
     <Select label={t('bulk.value')} value={value} onChange={(e) => setValue(e.target.value)} options={[{ value: '', label: t('common.choose') }, ...opts]} error={run.error instanceof ApiError ? run.error.problem.errors?.[0]?.detail : undefined} />
   );
-  if (action === 'add_tag' || action === 'remove_tag') valueField = <TextField label={t('lead.tag')} value={value} onChange={(e) => setValue(e.target.value)} error={run.error instanceof ApiError ? run.error.fieldError('tag') : undefined} />;
+  if (action === 'add_tag' || action === 'remove_tag') valueField = <TextField label={t('lead.tag')} value={value} onChange={(e) => setValue(e.target.value)} error={fieldErrorIn(run.error, 'tag')} />;
   else if (action === 'add_group' || action === 'remove_group') valueField = valueOptions((groups.data ?? []).map((g) => ({ value: g.id, label: g.name })));
   else if (action === 'classify') valueField = valueOptions(CLASSIFICATIONS.map((c) => ({ value: c, label: t(`classifications.${c}`) })));
   else if (action === 'change_state') valueField = valueOptions(STATES.map((s) => ({ value: s, label: t(`states.${s}`) })));
@@ -64,7 +64,7 @@ export function BulkBar({ ids, filter, isAdmin, onDone }: { ids: string[]; filte
       <Button variant="primary" disabled={run.isPending || (!!jobId && !finished)} onClick={() => run.mutate()}>
         {t('bulk.run')}
       </Button>
-      {run.isError && !(run.error instanceof ApiError && run.error.problem.errors?.length) && <ErrorBox error={run.error} />}
+      <FormError error={run.error} />
       {job.data && (
         <div className="job" role="status">
           <Progress value={job.data.done_count + job.data.failed_count} max={job.data.total || job.data.expected || 0} label={t('bulk.progress')} />

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, download, request } from '../../api/client';
+import { download, request, fieldErrorIn } from '../../api/client';
 import { useImport } from '../../api/jobs';
 import type { ImportRecord } from '../../api/types';
 import { Button, Dialog, ErrorBox, Progress, Select } from '../../ui';
@@ -51,7 +51,7 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
   };
   const r = imp.data;
   const done = r?.status === 'done' || r?.status === 'failed';
-  const fileError = start.error instanceof ApiError ? start.error.fieldError('file') : undefined;
+  const fileError = fieldErrorIn(start.error, 'file');
   return (
     <Dialog open={open} title={t('import.title')} onClose={close}>
       <div className="field">

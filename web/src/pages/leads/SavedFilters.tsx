@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, get, request } from '../../api/client';
+import { get, request, fieldErrorIn } from '../../api/client';
 import { useMe } from '../../api/hooks';
 import type { SavedFilter } from '../../api/types';
 import { readFilters, type Filters } from '../../filters';
@@ -40,7 +40,7 @@ export function SavedFilters({ filters, sort, onApply }: { filters: Filters; sor
   });
   const current = list.data?.find((f) => f.id === chosen);
   const mine = current && current.owner_id === me.data?.user_id;
-  const nameError = save.error instanceof ApiError ? save.error.fieldError('name') : undefined;
+  const nameError = fieldErrorIn(save.error, 'name');
   return (
     <div className="saved-filters">
       <Select
