@@ -1,7 +1,10 @@
 // Package demo creates the development account `demo` (api.md "Local
-// server"): a site, an admin and an agent, their tokens, and a handful of
-// realistic leads captured through the same path real captures take.
-// Seeding is idempotent: run it on every start.
+// server"): two sites, an admin and two agents, their tokens, a handful of
+// named leads from the last hours, and two months of history (history.go:
+// 300 leads across sources, campaigns, states, owners and ratings, with
+// transcripts, notes and pending scheduled changes), all captured through
+// the same path real captures take, each on its own date. Seeding is
+// idempotent: run it on every start.
 package demo
 
 import (
@@ -16,6 +19,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
+	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -36,6 +40,8 @@ type Store interface {
 	PutUser(ctx context.Context, u account.User) error
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
 	PutAdsSecrets(ctx context.Context, sec account.AdsSecrets) error
+	// At is the same store with its clock at t (history is seeded with it).
+	At(t time.Time) *dynamo.Store
 }
 
 // Issuer signs console tokens.
@@ -53,6 +59,7 @@ const (
 	EnvAdminToken      = "LEADFLOW_ADMIN_TOKEN"
 	EnvAgentToken      = "LEADFLOW_AGENT_TOKEN"
 	EnvAgent2Token     = "LEADFLOW_AGENT2_TOKEN"
+	EnvSite2Key        = "LEADFLOW_SITE2_KEY"
 	EnvJWTSecret       = "LEADFLOW_JWT_SECRET"
 	EnvMetaAppSecret   = "LEADFLOW_META_APP_SECRET"
 	EnvMetaVerifyToken = "LEADFLOW_META_VERIFY_TOKEN"
@@ -60,6 +67,7 @@ const (
 	EnvMetaPageToken   = "LEADFLOW_META_PAGE_TOKEN"
 	tokenTTL           = 30 * 24 * time.Hour
 	siteID             = "site_demo"
+	site2ID            = "site_demo_lp"
 )
 
 // LoadSecrets reads a demo.env file; a missing file gives empty secrets.
@@ -85,7 +93,7 @@ func LoadSecrets(path string) (Secrets, error) {
 // webhook secrets).
 func (s Secrets) Ensure() {
 	for k, prefix := range map[string]string{
-		EnvSiteKey: "pk_demo_", EnvJWTSecret: "", EnvMetaAppSecret: "",
+		EnvSiteKey: "pk_demo_", EnvSite2Key: "pk_demo_lp_", EnvJWTSecret: "", EnvMetaAppSecret: "",
 		EnvMetaVerifyToken: "", EnvGoogleKey: "", EnvMetaPageToken: "EAAB_demo_",
 	} {
 		if s[k] == "" {
@@ -127,6 +135,17 @@ func Site(key string, now time.Time) account.Site {
 	}
 }
 
+// LandingSite returns the demo's second site, a Black Friday landing page.
+func LandingSite(key string, now time.Time) account.Site {
+	return account.Site{
+		ID: site2ID, TenantID: TenantID, Name: "Landing Black Friday", Key: key,
+		AllowedOrigins:     []string{"https://lp.example.com"},
+		Country:            "BR",
+		RateLimitPerMinute: 60,
+		CreatedAt:          now,
+	}
+}
+
 // Account returns the demo account with Portuguese sub-states.
 func Account(now time.Time) account.Account {
 	return account.Account{
@@ -136,7 +155,12 @@ func Account(now time.Time) account.Account {
 			string(lead.StateSale):       {"pago", "aguardando_pagamento"},
 			string(lead.StateNoSale):     {"sem_interesse", "sem_contato", "preco_alto", "concorrente"},
 		},
-		CreatedAt: now,
+		SubStateLabels: map[string]map[string]string{
+			string(lead.StateInProgress): {"primeiro_contato": "Primeiro contato", "proposta_enviada": "Proposta enviada", "negociacao": "Negociação"},
+			string(lead.StateSale):       {"pago": "Pago", "aguardando_pagamento": "Aguardando pagamento"},
+			string(lead.StateNoSale):     {"sem_interesse": "Sem interesse", "sem_contato": "Sem contato", "preco_alto": "Preço alto", "concorrente": "Foi para o concorrente"},
+		},
+		CreatedAt: now.AddDate(0, 0, -HistoryDays-1),
 	}
 }
 
@@ -161,8 +185,11 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 		return fmt.Errorf("demo: account: %w", err)
 	}
 	site := Site(secrets[EnvSiteKey], now)
-	if err := st.PutSite(ctx, site); err != nil {
-		return fmt.Errorf("demo: site: %w", err)
+	landing := LandingSite(secrets[EnvSite2Key], now)
+	for _, s := range []account.Site{site, landing} {
+		if err := st.PutSite(ctx, s); err != nil {
+			return fmt.Errorf("demo: site: %w", err)
+		}
 	}
 	// The ads webhooks of the demo site use the secrets in demo.env.
 	if err := st.PutAdsSecrets(ctx, account.AdsSecrets{
@@ -191,11 +218,11 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 		if err != nil {
 			return fmt.Errorf("demo: lead %d: %w", i, err)
 		}
-		if _, err := st.Capture(ctx, site, c); err != nil {
+		if _, err := st.At(dl.At).Capture(ctx, site, c); err != nil {
 			return fmt.Errorf("demo: capture lead %d: %w", i, err)
 		}
 	}
-	return nil
+	return SeedHistory(ctx, func(t time.Time) HistoryStore { return st.At(t) }, acct, []account.Site{site, landing}, now)
 }
 
 // Lead is one demo capture and when it happened.

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/attribution"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/demo"
+	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
@@ -71,5 +73,130 @@ func TestSeedIsIdempotentAndItsCredentialsWork(t *testing.T) {
 		if err != nil || d.Lead.FirstTouch.At.After(now) {
 			t.Errorf("demo lead %d detail: %v", i, err)
 		}
+	}
+}
+
+// The demo account looks like a real one: at least 300 leads over the last
+// 60 days across every entry method, both sites, every state, the three
+// owners and every rating, with transcripts, notes, history and a few
+// pending scheduled changes; the attribution report sees the spread; and
+// seeding again (every restart) adds nothing.
+func TestSeedHasTwoMonthsOfLeadsWorthLookingAt(t *testing.T) {
+	ctx := context.Background()
+	st := testenv.Store(t)
+	secrets := demo.Secrets{}
+	secrets.Ensure()
+	hm, err := auth.NewHMAC([]byte(secrets[demo.EnvJWTSecret]), "leadflow-local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	start := time.Now()
+	if err := demo.Seed(ctx, st, hm, secrets, now); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seeded %d + %d leads in %v", len(demo.Leads(now)), demo.HistoryLeads, time.Since(start).Round(time.Millisecond))
+
+	all := func() []lead.Lead {
+		var out []lead.Lead
+		cursor := ""
+		for {
+			pg, err := st.List(ctx, demo.TenantID, lead.Query{}, cursor, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, pg.Items...)
+			if pg.NextCursor == "" {
+				return out
+			}
+			cursor = pg.NextCursor
+		}
+	}
+	leads := all()
+	if len(leads) < 300 {
+		t.Fatalf("%d demo leads, want at least 300", len(leads))
+	}
+	methods, sites, states, owners, ratings, days := map[lead.EntryMethod]int{}, map[string]int{}, map[lead.State]int{}, map[string]int{}, map[int]int{}, map[string]int{}
+	var oldest time.Time = now
+	for _, l := range leads {
+		methods[l.EntryMethod]++
+		sites[l.SiteID]++
+		states[l.State]++
+		owners[l.OwnerID]++
+		ratings[l.Rating]++
+		days[l.CreatedAt.UTC().Format("2006-01-02")]++
+		if l.CreatedAt.Before(oldest) {
+			oldest = l.CreatedAt
+		}
+		if l.CreatedAt.After(now) || l.CreatedAt.Before(now.AddDate(0, 0, -demo.HistoryDays-1)) {
+			t.Errorf("lead %s created %v, outside the last %d days", l.ID, l.CreatedAt, demo.HistoryDays)
+		}
+	}
+	for _, m := range []lead.EntryMethod{lead.EntryChatbot, lead.EntryForm, lead.EntryAPI, lead.EntryMetaLeadAds, lead.EntryGoogleAds, lead.EntryImport} {
+		if methods[m] == 0 {
+			t.Errorf("no %s leads: %v", m, methods)
+		}
+	}
+	for _, s := range lead.States {
+		if states[s] == 0 {
+			t.Errorf("no leads in %s: %v", s, states)
+		}
+	}
+	for _, o := range []string{demo.AdminID, demo.AgentID, demo.Agent2ID, ""} {
+		if owners[o] == 0 {
+			t.Errorf("no leads owned by %q: %v", o, owners)
+		}
+	}
+	if len(ratings) != 6 || len(sites) != 2 || len(days) < 40 || now.Sub(oldest) < 50*24*time.Hour {
+		t.Errorf("ratings %v, sites %v, %d distinct days, oldest %v", ratings, sites, len(days), oldest)
+	}
+
+	// Transcripts, notes, history and pending changes are there.
+	var withChat, withNotes, withHistory, scheduled int
+	for _, l := range leads {
+		d, err := st.Detail(ctx, demo.TenantID, l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Conversation.Items) > 0 {
+			withChat++
+		}
+		if len(d.Notes.Items) > 0 {
+			withNotes++
+		}
+		if len(d.History.Items) > 2 {
+			withHistory++
+		}
+		if d.Lead.ScheduledChange != nil {
+			scheduled++
+		}
+	}
+	if withChat < 50 || withNotes < 30 || withHistory < 100 || scheduled < 3 {
+		t.Errorf("%d with transcripts, %d with notes, %d with history, %d scheduled", withChat, withNotes, withHistory, scheduled)
+	}
+
+	// The attribution report counts the leads on the days they were created.
+	counters, err := st.AttributionCounters(ctx, demo.TenantID, attribution.Query{
+		From: now.AddDate(0, 0, -demo.HistoryDays-1).Truncate(24 * time.Hour), To: now.Truncate(24 * time.Hour), Touch: attribution.First, Daily: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported, reportDays := int64(0), map[string]bool{}
+	for _, c := range counters {
+		reported += c.Leads
+		if c.Leads > 0 {
+			reportDays[c.Day] = true
+		}
+	}
+	if reported != int64(len(leads)) || len(reportDays) != len(days) {
+		t.Errorf("attribution counts %d leads on %d days; the list has %d on %d days", reported, len(reportDays), len(leads), len(days))
+	}
+
+	// Seeding again adds nothing.
+	if err := demo.Seed(ctx, st, hm, secrets, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if again := all(); len(again) != len(leads) {
+		t.Errorf("second seed: %d leads, had %d", len(again), len(leads))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -190,4 +191,11 @@ func (st *Store) auditItems(tenantID, target string, evs []lead.Event) ([]types.
 		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
 	}
 	return out, nil
+}
+
+// At returns a store over the same table whose clock reads t: what it
+// writes (a capture's created_at and attribution day, history times) is
+// dated t. The demo seeds two months of leads with it.
+func (st *Store) At(t time.Time) *Store {
+	return &Store{db: st.db, table: st.table, now: func() time.Time { return t }, sites: map[string]cachedSite{}}
 }
