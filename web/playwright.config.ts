@@ -36,7 +36,9 @@ export default defineConfig({
   },
   projects: [
     { name: 'setup', testMatch: /auth\.setup\.ts/ },
-    { name: 'chromium', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 } }, dependencies: ['setup'], testIgnore: /auth\.setup\.ts/ },
+    // The screenshots come first, while the demo data is as `make dev` seeds it.
+    { name: 'screens', testMatch: /phone\.spec\.ts/, use: { ...devices['Desktop Chrome'] }, dependencies: ['setup'] },
+    { name: 'chromium', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 } }, dependencies: ['screens'], testIgnore: /auth\.setup\.ts|phone\.spec\.ts/ },
   ],
   webServer: process.env.LEADFLOW_E2E_URL
     ? undefined

@@ -7,6 +7,7 @@ import { perDay } from './pages/Attribution';
 import { csvHeaders } from './pages/leads/ImportDialog';
 import { contactPatch } from './pages/lead/Contact';
 import type { LeadDetail } from './api/types';
+import { humanize } from './api/hooks';
 
 describe('pickLanguage', () => {
   it('takes ?lang= first, then the saved choice, then the browser (en/es), else pt-BR', () => {
@@ -85,5 +86,12 @@ describe('contact edits', () => {
     expect(contactPatch(lead, same)).toEqual({});
     expect(contactPatch(lead, { ...same, email: ' x@y.z ', cpf: '', attributes: { empresa: '' } })).toEqual({ contact: { email: 'x@y.z', cpf: null, attributes: { empresa: null } } });
     expect(contactPatch(lead, { ...same, tags: 'vip, novo', groups: [], classification: 'company' })).toEqual({ tags: ['vip', 'novo'], groups: [], classification: 'company' });
+  });
+});
+
+describe('sub-state ids without the account\'s labels', () => {
+  it('read as words', () => {
+    expect(humanize('proposta_enviada')).toBe('Proposta enviada');
+    expect(humanize('sem-contato')).toBe('Sem contato');
   });
 });

@@ -40,3 +40,18 @@ export function useUserName(): (id: string | null | undefined) => string {
   const { data } = useUsers();
   return (id) => (id ? (data?.find((u) => u.id === id)?.name ?? id) : '');
 }
+
+/** "proposta_enviada" → "Proposta enviada": how a sub-state reads when the account's labels are not readable (agents). */
+export function humanize(id: string): string {
+  const s = id.replace(/[_-]+/g, ' ').trim();
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The label of a state's sub-state: the account's, else the id made readable. */
+export function useSubStateLabel(): (state: string, id: string | null | undefined) => string {
+  const { data } = useAccount();
+  return (state, id) => {
+    if (!id) return '';
+    return data?.sub_states?.[state as keyof Account['sub_states']]?.find((s) => s.id === id)?.label ?? humanize(id);
+  };
+}

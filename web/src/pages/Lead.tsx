@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { ApiError, get, query, request, fieldErrorIn } from '../api/client';
-import { useAccount, useMe, useUserName, useUsers } from '../api/hooks';
+import { humanize, useAccount, useMe, useUserName, useUsers } from '../api/hooks';
 import { STATES, type HistoryEvent, type Lead, type LeadDetail, type Message, type Note, type Page } from '../api/types';
 import { readFilters } from '../filters';
 import { useFormat } from '../format';
@@ -180,7 +180,7 @@ function LeadHeader({ lead, etag, patch, nav }: { lead: LeadDetail; etag: string
       },
     );
   const subOptions = [{ value: '', label: '—' }, ...subStates.map((s) => ({ value: s.id, label: s.label }))];
-  if (lead.sub_state && !subStates.some((s) => s.id === lead.sub_state)) subOptions.push({ value: lead.sub_state, label: lead.sub_state });
+  if (lead.sub_state && !subStates.some((s) => s.id === lead.sub_state)) subOptions.push({ value: lead.sub_state, label: humanize(lead.sub_state) });
   const stale = patch.error instanceof ApiError && patch.error.status === 412;
   return (
     <header className="lead-header">

@@ -3,7 +3,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { ApiError, get, query } from '../api/client';
-import { useMe, useUserName, useUsers } from '../api/hooks';
+import { useMe, useSubStateLabel, useUserName, useUsers } from '../api/hooks';
 import { CLASSIFICATIONS, ENTRY_METHODS, SORTS, STATES, type Group, type Lead, type Page } from '../api/types';
 import { FILTER_KEYS, PAGE_SIZES, listSearch, readFilters, type Filters } from '../filters';
 import { useFormat } from '../format';
@@ -176,6 +176,7 @@ function LeadsTable(props: {
   const { t } = useTranslation();
   const fmt = useFormat();
   const userName = useUserName();
+  const subLabel = useSubStateLabel();
   return (
     <div className="table-wrap">
       <table aria-label={t('leads.table')} className="table leads-table">
@@ -213,7 +214,7 @@ function LeadsTable(props: {
                 </td>
                 <td>
                   <span className={`badge state-${l.state}`}>{t(`states.${l.state}`)}</span>
-                  {l.sub_state && <span className="muted"> · {l.sub_state}</span>}
+                  {l.sub_state && <span className="muted"> · {subLabel(l.state, l.sub_state)}</span>}
                 </td>
                 <td>
                   <Stars value={l.rating} label={t('lead.rating')} />
