@@ -20,7 +20,8 @@ export function shortcutKey(e: { key: string; ctrlKey: boolean; metaKey: boolean
   return e.key;
 }
 
-export function useShortcuts(handlers: Record<string, (e: KeyboardEvent) => void>): void {
+/** Handlers by key; one that returns false did not handle the key (the browser's default then happens). */
+export function useShortcuts(handlers: Record<string, (e: KeyboardEvent) => boolean | void>): void {
   const ref = useRef(handlers);
   ref.current = handlers;
   useEffect(() => {
@@ -29,10 +30,7 @@ export function useShortcuts(handlers: Record<string, (e: KeyboardEvent) => void
       const key = shortcutKey(e);
       if (key === null) return;
       const h = ref.current[key];
-      if (h) {
-        e.preventDefault();
-        h(e);
-      }
+      if (h && h(e) !== false) e.preventDefault();
     };
     window.addEventListener('keydown', on);
     return () => window.removeEventListener('keydown', on);

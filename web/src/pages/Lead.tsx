@@ -74,8 +74,12 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
   const navigate = useNavigate();
 
   useShortcuts({
-    '[': () => nav.prevHref && navigate(nav.prevHref),
-    ']': () => nav.nextHref && navigate(nav.nextHref),
+    '[': () => {
+      if (nav.prevHref) navigate(nav.prevHref);
+    },
+    ']': () => {
+      if (nav.nextHref) navigate(nav.nextHref);
+    },
     ...Object.fromEntries([0, 1, 2, 3, 4, 5].map((n) => [String(n), () => patch.mutate({ rating: n })])),
     n: () => {
       setActionsTab('notes');

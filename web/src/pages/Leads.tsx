@@ -61,8 +61,9 @@ export function LeadsPage() {
     },
     Enter: (e) => {
       // A focused link opens itself; otherwise open the highlighted row.
-      if ((e.target as HTMLElement).tagName === 'A' || (e.target as HTMLElement).tagName === 'BUTTON') return;
-      if (items[active]) open(items[active]);
+      if ((e.target as HTMLElement).tagName === 'A' || (e.target as HTMLElement).tagName === 'BUTTON') return false;
+      if (!items[active]) return false;
+      open(items[active]);
     },
   });
 
