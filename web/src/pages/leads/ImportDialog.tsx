@@ -7,7 +7,8 @@ import type { ImportRecord } from '../../api/types';
 import { Button, Dialog, ErrorBox, Progress, Select } from '../../ui';
 
 const POLICIES = ['skip', 'update_empty', 'overwrite'] as const;
-const TARGETS = ['', 'ignore', 'name', 'email', 'phone', 'whatsapp', 'cpf', 'tags', 'groups', 'classification', 'state', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+// The fields internal/importer maps a column to ('' lets the server recognize the header).
+const TARGETS = ['', 'ignore', 'name', 'email', 'phone', 'whatsapp', 'cpf', 'external_id', 'tags', 'groups', 'classification', 'state', 'sub_state', 'rating', 'page_url', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
 
 /** The header line of a CSV file (`,`, `;` or tab delimited). */
 export function csvHeaders(firstLine: string): string[] {
@@ -94,6 +95,7 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
                         {f === '' ? t('import.auto') : f === 'ignore' ? t('import.ignore') : f}
                       </option>
                     ))}
+                    <option value={`attributes.${h}`}>{t('import.asAttribute')}</option>
                   </select>
                 </td>
               </tr>
