@@ -179,5 +179,10 @@ type SavedFilter struct {
 	UpdatedAt time.Time         `json:"updated_at"`
 }
 
+// ErrSiteKeyRevoked is returned by a capture whose site key was rotated
+// after the site was resolved (an instance's site cache may be stale): the
+// capture stores nothing.
+var ErrSiteKeyRevoked = errors.New("site key revoked")
+
 // ErrNameTaken is returned when a name must be unique in the account.
 var ErrNameTaken = errors.New("name already in use")

@@ -222,7 +222,7 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 			return fmt.Errorf("demo: capture lead %d: %w", i, err)
 		}
 	}
-	return SeedHistory(ctx, func(t time.Time) HistoryStore { return st.At(t) }, acct, []account.Site{site, landing}, now)
+	return SeedHistory(ctx, st.At, acct, []account.Site{site, landing}, now)
 }
 
 // Lead is one demo capture and when it happened.

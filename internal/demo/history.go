@@ -11,7 +11,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
-	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -25,15 +25,9 @@ const HistoryDays = 60
 // historyWorkers bounds concurrent writes while seeding.
 const historyWorkers = 8
 
-// HistoryStore is what the two months of history are written through. The
-// clock of the store returned by At is the capture's time, so created_at,
-// the attribution day and history entries carry the dates of the story.
-type HistoryStore interface {
-	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
-	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change httpapi.LeadChange) (lead.Lead, error)
-	AddNote(ctx context.Context, tenantID, leadID string, n lead.Note, ev lead.Event) error
-	LeadIDByKey(ctx context.Context, tenantID string, k lead.IdentityKey) (string, error)
-}
+// The two months of history are written through a store whose clock is
+// the capture's time (dynamo.Store.At), so created_at, the attribution day
+// and history entries carry the dates of the story.
 
 // HistoryLead is one generated lead: its capture, when it happened, and
 // what the sales team did with it afterwards.
@@ -205,7 +199,7 @@ func History(now time.Time) []HistoryLead {
 // noted and scheduled, each with its history. A lead already stored (its
 // external id) is left as it is, so seeding again writes nothing; when the
 // first and the last are both stored (a restart), nothing is even tried.
-func SeedHistory(ctx context.Context, at func(time.Time) HistoryStore, acct account.Account, sites []account.Site, now time.Time) error {
+func SeedHistory(ctx context.Context, at func(time.Time) *dynamo.Store, acct account.Account, sites []account.Site, now time.Time) error {
 	hist := History(now)
 	stored := 0
 	for _, h := range []HistoryLead{hist[0], hist[len(hist)-1]} {
@@ -258,7 +252,7 @@ loop:
 	return err
 }
 
-func seedOne(ctx context.Context, at func(time.Time) HistoryStore, acct account.Account, sites []account.Site, h HistoryLead, i int, now time.Time) error {
+func seedOne(ctx context.Context, at func(time.Time) *dynamo.Store, acct account.Account, sites []account.Site, h HistoryLead, i int, now time.Time) error {
 	site := sites[h.Site%len(sites)]
 	meta := capture.Meta{IP: fmt.Sprintf("177.%d.%d.%d", 20+i%50, i%250, 10+i%200), Country: "BR", Region: "SP", City: "São Paulo", Now: h.At,
 		UserAgent: "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36"}

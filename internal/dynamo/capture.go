@@ -60,8 +60,8 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 	}
 	rlIdx := -1 // trusted captures (ads webhooks) have no per-IP limit
 	if !c.Trusted {
-		rlIdx = len(items)
-		items = append(items, rl)
+		rlIdx = len(items) // the key check follows at rlIdx+1
+		items = append(items, rl, st.siteKeyCheck(site))
 	}
 	items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: evt}})
 	evs, err := st.eventItems(tenant, l.ID, then, now)
@@ -92,6 +92,9 @@ func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture)
 				return lead.CaptureResult{}, fmt.Errorf("capture: conversation: %w", err)
 			}
 			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: true}, nil
+		}
+		if rlIdx >= 0 && failed(reasons, rlIdx+1) {
+			return lead.CaptureResult{}, fmt.Errorf("capture: %w", account.ErrSiteKeyRevoked)
 		}
 		if failed(reasons, rlIdx) {
 			return lead.CaptureResult{}, rateLimited(now)
@@ -188,6 +191,9 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 			}
 			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: false}, nil
 		}
+		if rlIdx >= 0 && failed(reasons, rlIdx+1) {
+			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", account.ErrSiteKeyRevoked)
+		}
 		if failed(reasons, rlIdx) {
 			return lead.CaptureResult{}, rateLimited(now)
 		}
@@ -256,8 +262,8 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, n
 	}
 	rlIdx = -1
 	if !c.Trusted {
-		rlIdx = len(items)
-		items = append(items, st.rateLimit(site, c.Touch.IP, now))
+		rlIdx = len(items) // the key check follows at rlIdx+1
+		items = append(items, st.rateLimit(site, c.Touch.IP, now), st.siteKeyCheck(site))
 	}
 	for _, ev := range events {
 		it, err := item(ev, leadPK(tenant, l.ID), skEvent+ev.ID)
@@ -336,6 +342,19 @@ func (st *Store) rateLimit(site account.Site, ip string, now time.Time) types.Tr
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one": n(1), ":limit": n(int64(site.Limit())), ":ttl": n((minute + 2) * 60),
 		},
+	}}
+}
+
+// siteKeyCheck fails the capture transaction (account.ErrSiteKeyRevoked)
+// when site.Key's lookup item is gone: the key was rotated, and another
+// instance's site cache may still hold it, so the capture transaction
+// checks the key itself and stores nothing.
+func (st *Store) siteKeyCheck(site account.Site) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: st.table, Key: key(siteKeyPK(site.Key), skSiteKey),
+		ConditionExpression:       aws.String("#id = :id"),
+		ExpressionAttributeNames:  map[string]string{"#id": "id"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": s(site.ID)},
 	}}
 }
 

@@ -156,6 +156,10 @@ func (s *server) storeThen(w http.ResponseWriter, r *http.Request, site account.
 	case errors.As(err, &limited):
 		problem.RetryAfter(w, http.StatusTooManyRequests, "rate_limited", "Too many captures from this address; try again later.", limited.RetryAfter)
 		return
+	case errors.Is(err, account.ErrSiteKeyRevoked):
+		// The key was rotated after this instance cached the site.
+		problem.Write(w, problem.New(http.StatusUnauthorized, "invalid_site_key", "No site has this key."))
+		return
 	case err != nil:
 		// Captures are idempotent, so any storage failure is safe to retry.
 		s.Logger.ErrorContext(r.Context(), "capture failed", "site_id", site.ID, "err", err)

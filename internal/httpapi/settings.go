@@ -106,6 +106,11 @@ func (s *server) accountGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.Settings.Account(r.Context(), principal(r).TenantID)
+	s.answerAccount(w, r, a, err)
+}
+
+// answerAccount writes the account with its ETag, or the error.
+func (s *server) answerAccount(w http.ResponseWriter, r *http.Request, a account.Account, err error) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -132,13 +137,7 @@ func (s *server) accountPatch(w http.ResponseWriter, r *http.Request) {
 	a, err := s.Settings.UpdateAccount(r.Context(), p.TenantID, ifVersion, func(a *account.Account) ([]lead.Event, error) {
 		return in.Apply(a, userActor(p), now)
 	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	out := toAccountJSON(a)
-	w.Header().Set("ETag", etag(out.Version))
-	writeJSON(w, http.StatusOK, out)
+	s.answerAccount(w, r, a, err)
 }
 
 func (s *server) siteList(w http.ResponseWriter, r *http.Request) {
@@ -188,21 +187,29 @@ func (s *server) sitePatch(w http.ResponseWriter, r *http.Request) {
 	if !requireSettingsAdmin(w, r) {
 		return
 	}
-	p := principal(r)
 	var in settings.SiteInput
 	if !decodeStrict(w, r, &in, "name, allowed_origins, rate_limit_per_minute, country") {
 		return
 	}
+	s.updateSite(w, r, false, func(st *account.Site, actor lead.Actor, now time.Time) ([]lead.Event, error) {
+		return in.Apply(st, actor, now)
+	})
+}
+
+// updateSite applies change to the site in the path and answers with it
+// (with its key when withKey).
+func (s *server) updateSite(w http.ResponseWriter, r *http.Request, withKey bool, change func(*account.Site, lead.Actor, time.Time) ([]lead.Event, error)) {
+	p := principal(r)
 	now := s.Now().UTC()
 	site, err := s.Settings.UpdateSite(r.Context(), p.TenantID, r.PathValue("site_id"), func(st *account.Site) ([]lead.Event, error) {
-		return in.Apply(st, userActor(p), now)
+		return change(st, userActor(p), now)
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", etag(max(site.Version, 1)))
-	writeJSON(w, http.StatusOK, toSiteJSON(site, false))
+	writeJSON(w, http.StatusOK, toSiteJSON(site, withKey))
 }
 
 // siteRotateKey gives a site a new public key, returned this once; the old
@@ -211,15 +218,7 @@ func (s *server) siteRotateKey(w http.ResponseWriter, r *http.Request) {
 	if !requireSettingsAdmin(w, r) {
 		return
 	}
-	p := principal(r)
-	now := s.Now().UTC()
-	site, err := s.Settings.UpdateSite(r.Context(), p.TenantID, r.PathValue("site_id"), func(st *account.Site) ([]lead.Event, error) {
-		return []lead.Event{settings.RotateKey(st, userActor(p), now)}, nil
+	s.updateSite(w, r, true, func(st *account.Site, actor lead.Actor, now time.Time) ([]lead.Event, error) {
+		return []lead.Event{settings.RotateKey(st, actor, now)}, nil
 	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(max(site.Version, 1)))
-	writeJSON(w, http.StatusOK, toSiteJSON(site, true))
 }

@@ -78,55 +78,86 @@ type AccountPatch struct {
 // Apply validates p (every bad field in one *lead.InvalidError) and applies
 // it to a, returning one history entry per changed field.
 func (p AccountPatch) Apply(a *account.Account, actor lead.Actor, now time.Time) ([]lead.Event, error) {
-	var bad lead.InvalidError
-	var evs []lead.Event
-	change := func(field string, before, after any) {
-		evs = append(evs, lead.Event{At: now, Actor: actor, Action: ActionAccountUpdate, Field: field, Before: before, After: after})
-	}
-	if p.Name != nil {
-		if name, ok := cleanName(*p.Name); !ok {
-			bad.Add("name", "invalid", "A name is 1 to 100 characters.")
-		} else if name != a.Name {
-			change("name", a.Name, name)
-			a.Name = name
-		}
-	}
+	c := changes{event: lead.Event{At: now, Actor: actor, Action: ActionAccountUpdate}}
+	c.name(p.Name, &a.Name)
 	if p.Timezone != nil {
-		tz := strings.TrimSpace(*p.Timezone)
-		if !ValidTimezone(tz) {
-			bad.Add("timezone", "invalid", "Not an IANA time zone name, such as America/Sao_Paulo.")
-		} else if tz != a.Timezone {
-			change("timezone", a.Timezone, tz)
-			a.Timezone = tz
+		if tz := strings.TrimSpace(*p.Timezone); !ValidTimezone(tz) {
+			c.bad.Add("timezone", "invalid", "Not an IANA time zone name, such as America/Sao_Paulo.")
+		} else {
+			c.set("timezone", &a.Timezone, tz)
 		}
 	}
-	if p.Country != nil {
-		c, ok := Country(*p.Country)
-		if !ok {
-			bad.Add("country", "invalid", "Not an ISO 3166-1 alpha-2 country code, such as BR.")
-		} else if c != a.Country {
-			change("country", a.Country, c)
-			a.Country = c
-		}
-	}
+	c.country(p.Country, &a.Country)
 	if p.SubStates != nil {
 		ids, labels, errs := validSubStates(*a, *p.SubStates)
-		bad.Errors = append(bad.Errors, errs...)
+		c.bad.Errors = append(c.bad.Errors, errs...)
 		if len(errs) == 0 {
 			before := SubStates(*a)
 			a.SubStates, a.SubStateLabels = ids, labels
 			after := SubStates(*a)
 			for _, st := range lead.States {
 				if !slices.Equal(before[string(st)], after[string(st)]) {
-					change("sub_states."+string(st), before[string(st)], after[string(st)])
+					c.changed("sub_states."+string(st), before[string(st)], after[string(st)])
 				}
 			}
 		}
 	}
-	if err := bad.Err(); err != nil {
+	return c.result()
+}
+
+// changes collects the history entries and field errors of one settings
+// change.
+type changes struct {
+	event lead.Event // time, actor and action of every entry
+	evs   []lead.Event
+	bad   lead.InvalidError
+}
+
+func (c *changes) changed(field string, before, after any) {
+	ev := c.event
+	ev.Field, ev.Before, ev.After = field, before, after
+	c.evs = append(c.evs, ev)
+}
+
+// setField stores v in *cur, recording the change when it is one.
+func setField[T comparable](c *changes, field string, cur *T, v T) {
+	if v != *cur {
+		c.changed(field, *cur, v)
+		*cur = v
+	}
+}
+
+func (c *changes) set(field string, cur *string, v string) { setField(c, field, cur, v) }
+
+// name sets a cleaned name (1 to MaxName characters).
+func (c *changes) name(in *string, cur *string) {
+	if in == nil {
+		return
+	}
+	if name, ok := cleanName(*in); !ok {
+		c.bad.Add("name", "invalid", "A name is 1 to 100 characters.")
+	} else {
+		c.set("name", cur, name)
+	}
+}
+
+// country sets an ISO 3166-1 alpha-2 code.
+func (c *changes) country(in *string, cur *string) {
+	if in == nil {
+		return
+	}
+	if code, ok := Country(*in); !ok {
+		c.bad.Add("country", "invalid", "Not an ISO 3166-1 alpha-2 country code, such as BR.")
+	} else {
+		c.set("country", cur, code)
+	}
+}
+
+func (c *changes) result() ([]lead.Event, error) {
+	if err := c.bad.Err(); err != nil {
 		return nil, err
 	}
-	return evs, nil
+	return c.evs, nil
 }
 
 // validSubStates returns a's sub-states with the states in replaced (the
@@ -255,30 +286,19 @@ func NewSite(in SiteInput, acct account.Account, actor lead.Actor, now time.Time
 // Apply validates in and applies it to site, returning one history entry
 // per changed field.
 func (in SiteInput) Apply(site *account.Site, actor lead.Actor, now time.Time) ([]lead.Event, error) {
-	var bad lead.InvalidError
-	var evs []lead.Event
-	change := func(field string, before, after any) {
-		evs = append(evs, lead.Event{At: now, Actor: actor, Action: ActionSiteUpdated, Field: field, Before: before, After: after})
-	}
-	if in.Name != nil {
-		if name, ok := cleanName(*in.Name); !ok {
-			bad.Add("name", "invalid", "A name is 1 to 100 characters.")
-		} else if name != site.Name {
-			change("name", site.Name, name)
-			site.Name = name
-		}
-	}
+	c := changes{event: lead.Event{At: now, Actor: actor, Action: ActionSiteUpdated}}
+	c.name(in.Name, &site.Name)
 	if in.AllowedOrigins != nil {
 		origins := []string{}
 		ok := true
 		if len(*in.AllowedOrigins) > MaxOrigins {
-			bad.Add("allowed_origins", "too_many", "At most 20 origins.")
+			c.bad.Add("allowed_origins", "too_many", "At most 20 origins.")
 			ok = false
 		}
 		for i, o := range *in.AllowedOrigins {
 			norm, valid := Origin(o)
 			if !valid {
-				bad.Add("allowed_origins["+strconv.Itoa(i)+"]", "invalid", "An origin is scheme://host[:port], such as https://shop.example.com.")
+				c.bad.Add("allowed_origins["+strconv.Itoa(i)+"]", "invalid", "An origin is scheme://host[:port], such as https://shop.example.com.")
 				ok = false
 				continue
 			}
@@ -287,32 +307,19 @@ func (in SiteInput) Apply(site *account.Site, actor lead.Actor, now time.Time) (
 			}
 		}
 		if ok && !slices.Equal(origins, site.AllowedOrigins) {
-			change("allowed_origins", site.AllowedOrigins, origins)
+			c.changed("allowed_origins", site.AllowedOrigins, origins)
 			site.AllowedOrigins = origins
 		}
 	}
 	if in.RateLimitPerMinute != nil {
-		n := *in.RateLimitPerMinute
-		if n < MinRateLimitPerMin || n > MaxRateLimitPerMin {
-			bad.Add("rate_limit_per_minute", "invalid", "Captures per visitor per minute: 1 to 10000.")
-		} else if n != site.RateLimitPerMinute {
-			change("rate_limit_per_minute", site.RateLimitPerMinute, n)
-			site.RateLimitPerMinute = n
+		if n := *in.RateLimitPerMinute; n < MinRateLimitPerMin || n > MaxRateLimitPerMin {
+			c.bad.Add("rate_limit_per_minute", "invalid", "Captures per visitor per minute: 1 to 10000.")
+		} else {
+			setField(&c, "rate_limit_per_minute", &site.RateLimitPerMinute, n)
 		}
 	}
-	if in.Country != nil {
-		c, ok := Country(*in.Country)
-		if !ok {
-			bad.Add("country", "invalid", "Not an ISO 3166-1 alpha-2 country code, such as BR.")
-		} else if c != site.Country {
-			change("country", site.Country, c)
-			site.Country = c
-		}
-	}
-	if err := bad.Err(); err != nil {
-		return nil, err
-	}
-	return evs, nil
+	c.country(in.Country, &site.Country)
+	return c.result()
 }
 
 // RotateKey gives site a new public key and returns its history entry (the
