@@ -125,6 +125,14 @@ test.describe('owner control', () => {
     await openLead(page, 'Ana Souza', '&q=ana');
     await expect(page.getByRole('radiogroup', { name: 'Rating' })).toBeVisible();
     await expect(page.getByRole('combobox', { name: 'Owner' })).toHaveCount(0);
+    // Navigation: first and last touch side by side.
+    await page.getByRole('tab', { name: 'Navigation' }).click();
+    const first = page.getByRole('region', { name: 'First touch' });
+    const last = page.getByRole('region', { name: 'Last touch' });
+    await expect(first).toContainText('google');
+    await expect(last).toContainText('Campaign');
+    const [a, b] = [await first.boundingBox(), await last.boundingBox()];
+    expect(b!.x).toBeGreaterThan(a!.x + a!.width - 1);
     await ctx.close();
   });
 });
