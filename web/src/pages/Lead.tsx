@@ -418,17 +418,32 @@ function useShow() {
   };
 }
 
+/** A lead's history or conversation, page after page (`cursor`). */
+function usePaged<T>(kind: 'history' | 'conversation', leadId: string, limit: number) {
+  return useInfiniteQuery({
+    queryKey: [kind, leadId],
+    initialPageParam: '',
+    queryFn: ({ pageParam, signal }) => get<Page<T>>(`/v1/leads/${leadId}/${kind}${query({ limit, cursor: pageParam })}`, signal),
+    getNextPageParam: (last) => last.next_cursor || undefined,
+  });
+}
+
+function MoreButton({ pages }: { pages: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown } }) {
+  const { t } = useTranslation();
+  if (!pages.hasNextPage) return null;
+  return (
+    <Button onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
+      {t('common.more')}
+    </Button>
+  );
+}
+
 function History({ leadId }: { leadId: string }) {
   const { t } = useTranslation();
   const fmt = useFormat();
   const userName = useUserName();
   const show = useShow();
-  const pages = useInfiniteQuery({
-    queryKey: ['history', leadId],
-    initialPageParam: '',
-    queryFn: ({ pageParam, signal }) => get<Page<HistoryEvent>>(`/v1/leads/${leadId}/history${query({ limit: 20, cursor: pageParam })}`, signal),
-    getNextPageParam: (last) => last.next_cursor || undefined,
-  });
+  const pages = usePaged<HistoryEvent>('history', leadId, 20);
   if (pages.isPending) return <Spinner />;
   if (pages.isError) return <ErrorBox error={pages.error} />;
   const items = pages.data.pages.flatMap((p) => p.items);
@@ -450,11 +465,7 @@ function History({ leadId }: { leadId: string }) {
           </li>
         ))}
       </ol>
-      {pages.hasNextPage && (
-        <Button onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
-          {t('common.more')}
-        </Button>
-      )}
+      <MoreButton pages={pages} />
     </div>
   );
 }
@@ -463,12 +474,7 @@ function Conversation({ lead }: { lead: LeadDetail }) {
   const { t } = useTranslation();
   const fmt = useFormat();
   const [open, setOpen] = useState(true);
-  const pages = useInfiniteQuery({
-    queryKey: ['conversation', lead.id],
-    initialPageParam: '',
-    queryFn: ({ pageParam, signal }) => get<Page<Message>>(`/v1/leads/${lead.id}/conversation${query({ limit: 50, cursor: pageParam })}`, signal),
-    getNextPageParam: (last) => last.next_cursor || undefined,
-  });
+  const pages = usePaged<Message>('conversation', lead.id, 50);
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section className="col col-conversation" aria-label={t('lead.conversation')}>
@@ -492,11 +498,7 @@ function Conversation({ lead }: { lead: LeadDetail }) {
               </li>
             ))}
           </ol>
-          {pages.hasNextPage && (
-            <Button onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage}>
-              {t('common.more')}
-            </Button>
-          )}
+          <MoreButton pages={pages} />
         </>
       )}
     </section>
