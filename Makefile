@@ -27,10 +27,11 @@ help: ## list targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## /  \1\t/'
 
 .PHONY: deps
-deps: ## install missing system packages (Java for DynamoDB Local, Node/npm for fauxqs)
+deps: ## install missing system packages (Java for DynamoDB Local, Node/npm for fauxqs and the console, Chromium for its browser tests)
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	{ command -v node && command -v npm; } >/dev/null || missing="$$missing nodejs npm"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 	  echo "deps: installing$$missing"; \
@@ -39,7 +40,7 @@ deps: ## install missing system packages (Java for DynamoDB Local, Node/npm for 
 	fi
 
 .PHONY: test
-test: deps vet fmt-check test-go ## vet, format check, and all Go tests against real emulators
+test: deps vet fmt-check test-go test-web ## vet, format check, all Go tests against real emulators, and the console's tests
 
 .PHONY: vet
 vet: ## go vet every package
@@ -86,8 +87,23 @@ bench-list: $(TESTENV) ## list benchmark: items read per item returned and page 
 bench-import: $(TESTENV) ## 50,000-row CSV import through the real queue and worker (slow on DynamoDB Local; make test runs 2,000 rows)
 	LEADFLOW_IMPORT_ROWS=50000 $(TESTENV) -- $(GO) test -count=1 -v -run TestLargeImportThroughTheQueue -timeout 90m ./internal/httpapi/
 
+# The web console (web/): npm ci when node_modules is missing or older than
+# the lockfile, then a production build into web/dist (served by `make dev`).
+.PHONY: web
+web: deps ## build the web console into web/dist
+	@if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	  echo "web: npm ci"; (cd web && npm ci --no-audit --no-fund); \
+	fi
+	cd web && npm run build
+
+.PHONY: test-web
+test-web: web ## the console: typecheck, unit tests (vitest), browser tests (Playwright, Debian's chromium, headless)
+	cd web && npm run typecheck
+	cd web && npx vitest run
+	cd web && npx playwright test
+
 .PHONY: dev
-dev: deps ## run the whole thing locally (emulators, API on 127.0.0.1:8080, demo data)
+dev: deps web ## run the whole thing locally (emulators, API and console on 127.0.0.1:8080, demo data)
 	$(GO) run ./cmd/leadflow-dev
 
 .PHONY: emulators
