@@ -52,6 +52,8 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		},
 		KeySchema:   keys(AttrPK, AttrSK),
 		BillingMode: types.BillingModePayPerRequest,
+		// The stream feeds the outbox dispatcher (internal/dispatcher).
+		StreamSpecification: streamSpec(),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			gsi(IndexGSI1, AttrGSI1PK, AttrGSI1SK),
 			gsi(IndexGSI2, AttrGSI2PK, AttrGSI2SK),
@@ -62,8 +64,15 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 	}
 }
 
+// streamSpec is the table's stream: new images, which is all the outbox
+// dispatcher reads.
+func streamSpec() *types.StreamSpecification {
+	return &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}
+}
+
 // CreateTable creates the table (if it does not exist yet), waits until it
-// is active and enables TTL on the ttl attribute. It is idempotent.
+// is active, enables its stream (a table created before the outbox has
+// none) and TTL on the ttl attribute. It is idempotent.
 func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	_, err := client.CreateTable(ctx, TableDefinition(name))
 	var inUse *types.ResourceInUseException
@@ -76,6 +85,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 5*time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+	if err := enableStream(ctx, client, name); err != nil {
+		return err
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err == nil && ttl.TimeToLiveDescription != nil &&
@@ -92,6 +104,21 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	})
 	if err != nil {
 		return fmt.Errorf("enable ttl on %s: %w", name, err)
+	}
+	return nil
+}
+
+// enableStream turns on the table's stream when it is off.
+func enableStream(ctx context.Context, client *dynamodb.Client, name string) error {
+	d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", name, err)
+	}
+	if spec := d.Table.StreamSpecification; spec != nil && aws.ToBool(spec.StreamEnabled) {
+		return nil
+	}
+	if _, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(name), StreamSpecification: streamSpec()}); err != nil {
+		return fmt.Errorf("enable stream on %s: %w", name, err)
 	}
 	return nil
 }

@@ -36,6 +36,8 @@ type jobStack struct {
 	qname   string // the queue's name; its dead-letter queue is qname+"-dlq"
 	worker  *worker.Worker
 	sweeper *sweeper.Sweeper
+	// dispatcher delivers the outbox (assign jobs, scheduled changes due soon).
+	dispatcher *dispatcherRun
 }
 
 func newJobStack(t *testing.T) *jobStack {
@@ -56,17 +58,18 @@ func newJobStackOn(t *testing.T, client *sqs.Client) *jobStack {
 	must(t, err)
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
-		Sites: s.store, Captures: jobs.AssigningCaptures{Capturer: s.store, Jobs: q}, Accounts: s.store, Leads: s.store,
+		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		Assignment: s.store, Jobs: q,
 	}))
 	t.Cleanup(s.srv.Close)
 	js := &jobStack{
-		stack:   s,
-		queue:   q,
-		qname:   name,
-		worker:  &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q},
-		sweeper: &sweeper.Sweeper{Due: s.store, Queue: q},
+		stack:      s,
+		queue:      q,
+		qname:      name,
+		worker:     &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q, Sent: s.store},
+		sweeper:    &sweeper.Sweeper{Due: s.store, Queue: q},
+		dispatcher: startDispatcher(t, s.store, q),
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -47,8 +47,8 @@ type Deps struct {
 	// Ads webhooks and attribution reports.
 	AdsSecrets AdsSecrets
 	Reports    Reports
-	// Jobs enqueues background work on the jobs queue: assignment of new
-	// leads, scheduled changes due soon, Meta lead fetches (optional).
+	// Jobs enqueues background work on the jobs queue: Meta lead fetches
+	// (optional). Assignment and scheduled changes go through the outbox.
 	Jobs Jobs
 	// Assignment serves assignment rules and users (optional).
 	Assignment Assignment

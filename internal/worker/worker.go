@@ -26,6 +26,7 @@ import (
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/schedule"
 )
 
 // Leads reads and changes leads (the store's optimistic-locking update).
@@ -56,8 +57,10 @@ type Worker struct {
 	Leads      Leads
 	Accounts   Accounts
 	Assignment Assignment
-	// Queue re-sends a scheduled change received too early (optional).
+	// Queue re-sends a scheduled change received too early (optional),
+	// through the schedule use case; Sent marks it sent (optional).
 	Queue  jobs.Sender
+	Sent   schedule.Sent
 	Logger *slog.Logger
 	Now    func() time.Time
 	// MaxEarlyWait is how early a scheduled change may arrive and still be
@@ -203,7 +206,8 @@ func (w *Worker) applyScheduled(ctx context.Context, tenantID string, p jobs.Sch
 		if early > maxWait && w.Queue != nil {
 			// Arrived well before its time (a long delay split by the
 			// 15-minute SQS limit): send it again for the rest.
-			return w.Queue.Send(ctx, jobs.ScheduledChange(tenantID, p.LeadID, p.ChangeID, p.At), jobs.Delay(p.At, w.now()))
+			send := schedule.Dispatcher{Queue: w.Queue, Sent: w.Sent, Now: w.now, Logger: w.Logger}
+			return send.Send(ctx, lead.DueChange{TenantID: tenantID, LeadID: p.LeadID, ChangeID: p.ChangeID, At: p.At})
 		}
 		t := time.NewTimer(early)
 		select {
