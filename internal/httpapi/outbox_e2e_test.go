@@ -172,7 +172,8 @@ func TestOutboxEventsOfACaptureAndASchedule(t *testing.T) {
 		outbox.TypeLeadCreated: {record}, outbox.TypeChangeScheduled: {record},
 	}})
 	id := s.apiLead("eventos@example.com", nil)
-	s.apiLead("eventos@example.com", nil) // a repeat capture: no new lead, no event
+	s.expect(s.capture(map[string]any{"source": "api", "contact": map[string]any{"email": "eventos@example.com"}}),
+		http.StatusOK) // a repeat capture: no new lead, no event
 	at := time.Now().Add(time.Hour).UTC()
 	changeID := s.expect(s.call("POST", "/v1/leads/"+id+"/scheduled-changes", s.agent,
 		map[string]any{"state": "sale", "at": at.Format(time.RFC3339Nano)}), http.StatusCreated).json(t)["id"].(string)
