@@ -156,7 +156,7 @@ Leadflow is running on http://%s
   Graph API       %s
   credentials     %s  (source it: set -a; . %s; set +a)
   site key        %s
-  worker          polling the jobs queue; sweeper every %v
+  worker          polling the jobs queue; dispatcher reading the table's stream; sweeper every %v
   demo schedule   lead %s moves to in_progress in one minute
 Press Ctrl-C to stop.
 

@@ -288,19 +288,26 @@ func (w *Worker) assign(ctx context.Context, tenantID, leadID string) error {
 	if err != nil {
 		return err
 	}
+	assigned := false
 	_, err = w.Leads.Update(ctx, tenantID, leadID, 0, func(l *lead.Lead) ([]lead.Event, error) {
 		if l.OwnerID != "" {
-			return nil, nil // assigned meanwhile: keep that owner
+			assigned = false
+			return nil, nil // assigned meanwhile (a duplicate job): keep that owner
 		}
 		now := w.now()
 		evs, err := l.Apply(lead.Patch{OwnerID: &owner.ID}, lead.Actor{Type: lead.ActorWorker, ID: "assignment"}, acct, now)
 		for i := range evs {
 			evs[i].Action, evs[i].Rule = lead.ActionAssigned, rule.ID
 		}
+		assigned = len(evs) > 0
 		return evs, err
 	})
 	if err != nil {
 		return err
+	}
+	if !assigned {
+		w.log().InfoContext(ctx, "lead already assigned; nothing to do", "tenant_id", tenantID, "lead_id", leadID)
+		return nil
 	}
 	w.log().InfoContext(ctx, "lead assigned", "tenant_id", tenantID, "lead_id", leadID, "owner_id", owner.ID, "rule", rule.ID)
 	return nil
