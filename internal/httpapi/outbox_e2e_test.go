@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/leadflow/leadflow/internal/dispatcher"
@@ -51,8 +49,7 @@ func runDispatcher(t *testing.T, st *dynamo.Store, d *dispatcher.Dispatcher) *di
 	if arn == "" {
 		t.Fatal("the table has no stream")
 	}
-	streams := dynamodbstreams.NewFromConfig(aws.Config{Region: testenv.Region, Credentials: testenv.DynamoDB(t).Options().Credentials},
-		func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(testenv.DynamoEndpoint(t)) })
+	streams := testenv.DynamoDBStreams(t)
 	run := &dispatcherRun{}
 	handle := func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		resp, err := d.Handle(ctx, ev)

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/streamrunner"
@@ -80,8 +79,7 @@ func TestRunnerDeliversInOrderAndResumesAtTheFailedRecord(t *testing.T) {
 		}
 		return resp, nil
 	}
-	streams := dynamodbstreams.NewFromConfig(aws.Config{Region: testenv.Region, Credentials: db.Options().Credentials},
-		func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(testenv.DynamoEndpoint(t)) })
+	streams := testenv.DynamoDBStreams(t)
 	r := &streamrunner.Runner{Client: streams, StreamARN: arn, Handler: handler, Idle: 20 * time.Millisecond}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
