@@ -1,8 +1,9 @@
 // Package sweeper is the SweeperFunction, run every minute by EventBridge:
 // it finds scheduled changes due soon through the due-time index and sends
 // each to the jobs queue through the schedule use case (DelaySeconds equal
-// to the seconds left, then marked sent), so the worker receives it on time. Sending twice is harmless (the worker applies
-// a change once); the sent mark only saves messages.
+// to the seconds left, then marked sent), so the worker receives it on
+// time. Sending twice is harmless (the worker applies a change once); the
+// sent mark only saves messages.
 //
 // The same run sends a purge_lead job for each soft-deleted lead whose
 // restore window has passed (a bounded number per run; the rest go in the
