@@ -46,3 +46,9 @@ func (st *Store) StreamARN(ctx context.Context) (string, error) {
 	}
 	return aws.ToString(d.Table.LatestStreamArn), nil
 }
+
+// EnableStream turns the table's stream on (a no-op when it is on), for
+// tables created WithoutStream.
+func (st *Store) EnableStream(ctx context.Context) error {
+	return enableStream(ctx, st.db, aws.ToString(st.table))
+}

@@ -44,6 +44,7 @@ func startDispatcher(t *testing.T, st *dynamo.Store, q jobs.Sender) *dispatcherR
 func runDispatcher(t *testing.T, st *dynamo.Store, d *dispatcher.Dispatcher) *dispatcherRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	must(t, st.EnableStream(ctx)) // test tables are created without one
 	arn, err := st.StreamARN(ctx)
 	must(t, err)
 	if arn == "" {
