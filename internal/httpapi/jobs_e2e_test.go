@@ -138,6 +138,10 @@ func TestScheduledChangeAppliedOnceOnTime(t *testing.T) {
 		t.Fatalf("scheduled history %v", evs)
 	}
 
+	// The dispatcher sends it (and marks it sent) from the outbox: the
+	// lead's lead.created and lead.change_scheduled events.
+	waitFor(t, 10*time.Second, "the dispatcher to send the change", func() bool { return s.dispatcher.delivered.Load() >= 2 })
+
 	// Deliver the same change twice more by hand and sweep twice (the
 	// sweeper set to re-send what was already sent): five deliveries in all.
 	ctx := context.Background()
