@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -62,14 +63,22 @@ func New(q jobs.Sender, sent schedule.Sent, logger *slog.Logger, now func() time
 	}}
 }
 
-// Handle dispatches a batch of stream records in order. At the first record
-// whose consumer fails it stops and reports that record (by sequence
-// number) as the batch item failure, so Lambda — or the local stream runner
-// — retries from it and later records keep their order. The error is always
-// nil: failing the whole batch would redeliver what already succeeded.
+// parallel is how many events of a batch are delivered at once.
+const parallel = 10
+
+// Handle dispatches a batch of stream records, up to parallel at a time,
+// and reports the first record (in stream order) whose consumer failed, by
+// sequence number, as the batch item failure: Lambda — or the local stream
+// runner — retries the shard from it, so that record and every later one
+// come again (the later ones possibly twice, which idempotent consumers
+// absorb). The error is always nil: failing the whole batch would
+// redeliver what already succeeded before the failure.
 func (d *Dispatcher) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
-	for _, rec := range ev.Records {
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, rec := range ev.Records {
 		e, ok, err := Decode(rec)
 		if err != nil {
 			// A malformed outbox item will not improve by retrying.
@@ -79,10 +88,21 @@ func (d *Dispatcher) Handle(ctx context.Context, ev events.DynamoDBEvent) (event
 		if !ok {
 			continue
 		}
-		if err := d.dispatch(ctx, e); err != nil {
-			d.log().WarnContext(ctx, "dispatcher: outbox event failed; it will be retried",
-				"outbox_id", e.ID, "type", e.Type, "tenant_id", e.TenantID, "lead_id", e.LeadID, "err", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := d.dispatch(ctx, e); err != nil {
+				d.log().WarnContext(ctx, "dispatcher: outbox event failed; it will be retried",
+					"outbox_id", e.ID, "type", e.Type, "tenant_id", e.TenantID, "lead_id", e.LeadID, "err", err)
+				failed[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	for i, f := range failed {
+		if f {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: ev.Records[i].Change.SequenceNumber})
 			break
 		}
 	}
