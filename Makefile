@@ -128,9 +128,10 @@ sam_build = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set; sam build s
 .PHONY: build-CaptureFunction build-ApiFunction
 build-CaptureFunction: ; $(call sam_build,capture)
 build-ApiFunction: ; $(call sam_build,api)
-.PHONY: build-WorkerFunction build-SweeperFunction
+.PHONY: build-WorkerFunction build-SweeperFunction build-DispatcherFunction
 build-WorkerFunction: ; $(call sam_build,worker)
 build-SweeperFunction: ; $(call sam_build,sweeper)
+build-DispatcherFunction: ; $(call sam_build,dispatcher)
 
 .PHONY: clean
 clean: ## remove build outputs (keeps the emulator cache; rm -rf .cache for that)

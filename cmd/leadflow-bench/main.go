@@ -562,7 +562,7 @@ func coldStarts(ctx context.Context, endpoint, sqsEndpoint string, db *dynamodb.
 		AllowedOrigins: []string{"https://loja.exemplo.com.br"}, RateLimitPerMinute: 1000, CreatedAt: time.Now()}); err != nil {
 		return err
 	}
-	// The worker and the sweeper need the jobs queue (on fauxqs).
+	// The worker, the sweeper and the dispatcher need the jobs queue (on fauxqs).
 	sq := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(sqsEndpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")})
 	queueURL, err := queue.CreateQueue(ctx, sq, "jobs", "jobs-dlq")
@@ -577,6 +577,8 @@ func coldStarts(ctx context.Context, endpoint, sqsEndpoint string, db *dynamodb.
 		"worker": "events/worker/scheduled-change.json",
 		// A sweep with nothing due: one Query per due-index shard.
 		"sweeper": "events/sweeper/every-minute.json",
+		// Two outbox inserts: an assign job and a scheduled change sent.
+		"dispatcher": "events/dispatcher/outbox-insert.json",
 	}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)

@@ -15,6 +15,7 @@ import (
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/demo"
 	"github.com/leadflow/leadflow/internal/sqsrunner"
+	"github.com/leadflow/leadflow/internal/streamrunner"
 )
 
 // sweepEvery is the local sweeper tick; EventBridge runs it every minute
@@ -22,7 +23,8 @@ import (
 const sweepEvery = 5 * time.Second
 
 // startJobs runs the WorkerFunction's handler on the jobs queue through the
-// SQS runner (as Lambda's event source mapping would), ticks the sweeper,
+// SQS runner and the DispatcherFunction's on the table's stream through the
+// stream runner (as Lambda's event source mappings would), ticks the sweeper,
 // and seeds the demo assignment rules and scheduled change. It returns the
 // id of the lead with the demo change.
 func startJobs(ctx context.Context, a *app.App, log *slog.Logger) (string, error) {
@@ -40,6 +42,22 @@ func startJobs(ctx context.Context, a *app.App, log *slog.Logger) (string, error
 		WaitSeconds: 1, Region: awsCfg.Region, Logger: log,
 	}
 	go r.Run(ctx)
+
+	// The DispatcherFunction's handler on DynamoDB Local's stream: the
+	// outbox (assign jobs of new leads, scheduled changes due soon).
+	d, err := a.Dispatcher()
+	if err != nil {
+		return "", err
+	}
+	arn, err := a.Store.StreamARN(ctx)
+	if err != nil {
+		return "", err
+	}
+	sr := &streamrunner.Runner{
+		Client: app.NewDynamoDBStreams(awsCfg), StreamARN: arn, Handler: d.Handle,
+		Region: awsCfg.Region, Logger: log.With("fn", "dispatcher"),
+	}
+	go sr.Run(ctx)
 
 	sw, err := a.Sweeper()
 	if err != nil {

@@ -164,7 +164,7 @@ Leadflow is running on http://%s  (console: http://%[1]s/login, from %s)
   credentials     %s  (source it: set -a; . %s; set +a)
   site key        %s
   API key         LEADFLOW_API_KEY in the credentials (server captures: Authorization: Bearer)
-  worker          polling the jobs queue; sweeper every %v
+  worker          polling the jobs queue; dispatcher reading the table's stream; sweeper every %v
   demo schedule   lead %s moves to in_progress in one minute
 Press Ctrl-C to stop.
 

@@ -30,9 +30,9 @@ import (
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/emulator"
-	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/schedule"
 	"github.com/leadflow/leadflow/internal/sqsrunner"
 	"github.com/leadflow/leadflow/internal/worker"
 )
@@ -139,7 +139,9 @@ func run() error {
 		}); err != nil {
 			return err
 		}
-		if err := q.Send(ctx, jobs.ScheduledChange("bench", id, c.ID, c.At), jobs.Delay(c.At, time.Now())); err != nil {
+		// Sent as the dispatcher sends it (no stream runner here: the
+		// bench measures the queue and the worker).
+		if err := (&schedule.Dispatcher{Queue: q, Sent: st}).Send(ctx, lead.DueChange{TenantID: "bench", LeadID: id, ChangeID: c.ID, At: c.At}); err != nil {
 			return err
 		}
 		due[id] = c.At

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -20,6 +21,7 @@ import (
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/config"
+	"github.com/leadflow/leadflow/internal/dispatcher"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
@@ -211,7 +213,7 @@ func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 		w.Extra[jobs.TypeExport] = exportRunner.Handle
 	}
 	if a.Queue != nil {
-		w.Queue = a.Queue
+		w.Queue, w.Sent = a.Queue, a.Store
 	}
 	return w, nil
 }
@@ -225,13 +227,36 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
-// captures stores captures and enqueues the assignment of new leads.
-func (a *App) captures() jobs.AssigningCaptures {
-	c := jobs.AssigningCaptures{Capturer: a.Store, Logger: a.Logger}
-	if a.Queue != nil {
-		c.Queue = a.Queue
+// captures stores captures; the store records each new lead's assignment
+// in the outbox, which the dispatcher delivers.
+func (a *App) captures() *dynamo.Store { return a.Store }
+
+// Dispatcher returns the outbox dispatcher (the DispatcherFunction's
+// handler): the table's stream → the jobs queue. It needs the jobs queue.
+func (a *App) Dispatcher() (*dispatcher.Dispatcher, error) {
+	if a.Queue == nil {
+		return nil, fmt.Errorf("app: the dispatcher needs LEADFLOW_JOBS_QUEUE_URL")
 	}
-	return c
+	return dispatcher.New(a.Queue, a.Store, a.Logger, time.Now), nil
+}
+
+// NewDynamoDBStreams is the DynamoDB Streams client of the local stream
+// runner; it follows AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local serves
+// streams on the same endpoint).
+func NewDynamoDBStreams(awsCfg aws.Config) *dynamodbstreams.Client {
+	return dynamodbstreams.NewFromConfig(awsCfg, func(o *dynamodbstreams.Options) {
+		if ep := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	})
+}
+
+// jobs is the queue as an interface, nil (not a nil pointer) without one.
+func (a *App) jobs() httpapi.JobQueue {
+	if a.Queue == nil {
+		return nil
+	}
+	return a.Queue
 }
 
 // MetaFetcher returns the fetch_meta_lead job handler: Graph API at

@@ -18,7 +18,6 @@ type JobStore interface {
 	LeadIDByKey(ctx context.Context, tenantID string, k lead.IdentityKey) (string, error)
 	Account(ctx context.Context, tenantID string) (account.Account, error)
 	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change lead.Change) (lead.Lead, error)
-	MarkSent(ctx context.Context, d lead.DueChange, at time.Time) error
 }
 
 // ScheduledLead is the external id of the demo lead that gets a change
@@ -70,7 +69,6 @@ func SeedJobs(ctx context.Context, st JobStore, q jobs.Sender, now time.Time) (s
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
 	}
-	var change lead.ScheduledChange
 	_, err = st.Update(ctx, TenantID, anaID, 0, func(l *lead.Lead) ([]lead.Event, error) {
 		sub := "proposta_enviada"
 		if l.SubState == sub {
@@ -82,17 +80,12 @@ func SeedJobs(ctx context.Context, st JobStore, q jobs.Sender, now time.Time) (s
 		if err != nil {
 			return nil, err
 		}
-		change = c
 		return []lead.Event{l.Schedule(c, now)}, nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("demo: schedule: %w", err)
 	}
-	if err := q.Send(ctx, jobs.ScheduledChange(TenantID, anaID, change.ID, change.At), jobs.Delay(change.At, time.Now())); err != nil {
-		return "", fmt.Errorf("demo: %w", err)
-	}
-	if err := st.MarkSent(ctx, lead.DueChange{TenantID: TenantID, LeadID: anaID, ChangeID: change.ID, At: change.At}, time.Now()); err != nil {
-		return "", fmt.Errorf("demo: %w", err)
-	}
+	// The change's outbox event, committed with it, gets it sent (the
+	// dispatcher, through the schedule use case).
 	return anaID, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/outbox"
 )
 
 // Capture stores one capture: a new lead when none of its identity keys
@@ -87,6 +88,8 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
 	}
 	items = append(items, ix...)
+	// The new lead's side effects (assignment, …) go out through the outbox.
+	items = append(items, st.outboxPut(outbox.NewLeadCreated(tenant, l.ID, now)))
 	msgs, err := st.messageItems(tenant, l.ID, c.Conversation)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)

@@ -25,7 +25,7 @@ func newEnv(t testing.TB, opts ...dynamo.Option) *env {
 	client := dynamoClient(t)
 	table := uniqueName("leadflow")
 	ctx := context.Background()
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
+	if err := dynamo.CreateTable(ctx, client, table, dynamo.WithoutStream()); err != nil {
 		t.Fatal(err)
 	}
 	st := dynamo.New(client, table, opts...)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/outbox"
 )
 
 // Scheduled changes and per-user load counters.
@@ -73,7 +74,8 @@ func schedItem(tenant, leadID string, c lead.ScheduledChange) (map[string]types.
 
 // derivedItems are the writes an Update implies beyond META and history:
 // the due-index entries of the pending scheduled change and of a soft
-// delete's purge (purge.go), and the owners' open-lead counters. They go into the same transaction, so the index and
+// delete's purge (purge.go), the outbox event of a new scheduled change
+// (outbox.go), and the owners' open-lead counters. They go into the same transaction, so the index and
 // the counters never disagree with the lead.
 func (st *Store) derivedItems(tenant string, before, after lead.Lead) ([]types.TransactWriteItem, error) {
 	var items []types.TransactWriteItem
@@ -88,7 +90,8 @@ func (st *Store) derivedItems(tenant string, before, after lead.Lead) ([]types.T
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}},
+			st.outboxPut(outbox.NewChangeScheduled(tenant, after.ID, *a, after.UpdatedAt)))
 	}
 	items = append(items, st.purgeWrites(tenant, before, after)...)
 	return append(items, st.loadItems(tenant, after.ID, loadDelta(before, after))...), nil

@@ -49,6 +49,8 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		},
 		KeySchema:   keys(AttrPK, AttrSK),
 		BillingMode: types.BillingModePayPerRequest,
+		// The stream feeds the outbox dispatcher (internal/dispatcher).
+		StreamSpecification: streamSpec(),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			gsi(IndexGSI2, AttrGSI2PK, AttrGSI2SK),
 			gsi(IndexGSI3, AttrGSI3PK, AttrGSI3SK),
@@ -58,10 +60,36 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 	}
 }
 
+// streamSpec is the table's stream: new images, which is all the outbox
+// dispatcher reads.
+func streamSpec() *types.StreamSpecification {
+	return &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}
+}
+
+// TableOption changes how CreateTable creates a table.
+type TableOption func(*tableOptions)
+
+type tableOptions struct{ noStream bool }
+
+// WithoutStream creates the table without its stream. DynamoDB Local
+// writes several times slower on a table with a stream, so tests that run
+// no dispatcher create their tables without one; Store.EnableStream turns
+// it on for those that do.
+func WithoutStream() TableOption { return func(o *tableOptions) { o.noStream = true } }
+
 // CreateTable creates the table (if it does not exist yet), waits until it
-// is active and enables TTL on the ttl attribute. It is idempotent.
-func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
-	_, err := client.CreateTable(ctx, TableDefinition(name))
+// is active, enables its stream (a table created before the outbox has
+// none) and TTL on the ttl attribute. It is idempotent.
+func CreateTable(ctx context.Context, client *dynamodb.Client, name string, opts ...TableOption) error {
+	var o tableOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	def := TableDefinition(name)
+	if o.noStream {
+		def.StreamSpecification = nil
+	}
+	_, err := client.CreateTable(ctx, def)
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", name, err)
@@ -72,6 +100,11 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 5*time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+	if !o.noStream {
+		if err := enableStream(ctx, client, name); err != nil {
+			return err
+		}
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err == nil && ttl.TimeToLiveDescription != nil &&
@@ -88,6 +121,21 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	})
 	if err != nil {
 		return fmt.Errorf("enable ttl on %s: %w", name, err)
+	}
+	return nil
+}
+
+// enableStream turns on the table's stream when it is off.
+func enableStream(ctx context.Context, client *dynamodb.Client, name string) error {
+	d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", name, err)
+	}
+	if spec := d.Table.StreamSpecification; spec != nil && aws.ToBool(spec.StreamEnabled) {
+		return nil
+	}
+	if _, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(name), StreamSpecification: streamSpec()}); err != nil {
+		return fmt.Errorf("enable stream on %s: %w", name, err)
 	}
 	return nil
 }

@@ -75,7 +75,7 @@ func newStack(t *testing.T) *stack {
 		}
 	})
 	table := testenv.UniqueName("e2e")
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
+	if err := dynamo.CreateTable(ctx, client, table, dynamo.WithoutStream()); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
 	if sharedValidator == nil {

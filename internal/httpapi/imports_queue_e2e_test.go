@@ -42,7 +42,7 @@ func TestLargeImportThroughTheQueue(t *testing.T) {
 	hm, err := auth.NewHMAC([]byte(strings.Repeat("k", 40)), "leadflow-test")
 	must(t, err)
 	s.srv.Close()
-	captures := jobs.AssigningCaptures{Capturer: s.store, Queue: q}
+	captures := s.store // new leads are assigned through the outbox (not run here)
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
 		Sites: s.store, Captures: captures, Accounts: s.store, Leads: s.store, Lists: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),

@@ -148,7 +148,7 @@ func TestImportByUploadThroughTheQueue(t *testing.T) {
 	starter := jobs.QueueStarter{Queue: q}
 	hm, err := auth.NewHMAC(stackSecret, stackIssuer)
 	must(t, err)
-	captures := jobs.AssigningCaptures{Capturer: s.store, Queue: q}
+	captures := s.store // new leads are assigned through the outbox (not run here)
 	s.deps = httpapi.Deps{Sites: s.store, Captures: captures, Accounts: s.store, Leads: s.store, Lists: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(), Assignment: s.store, Queue: q,
 		JobRecords: s.store, Imports: s.store, Logger: testLogger(t), APIKeys: s.store}

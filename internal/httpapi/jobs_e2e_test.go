@@ -36,6 +36,8 @@ type jobStack struct {
 	qname   string // the queue's name; its dead-letter queue is qname+"-dlq"
 	worker  *worker.Worker
 	sweeper *sweeper.Sweeper
+	// dispatcher delivers the outbox (assign jobs, scheduled changes due soon).
+	dispatcher *dispatcherRun
 }
 
 func newJobStack(t *testing.T) *jobStack {
@@ -56,17 +58,18 @@ func newJobStackOn(t *testing.T, client *sqs.Client) *jobStack {
 	must(t, err)
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(httpapi.Deps{
-		Sites: s.store, Captures: jobs.AssigningCaptures{Capturer: s.store, Queue: q}, Accounts: s.store, Leads: s.store,
+		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
 		Assignment: s.store, Queue: q, APIKeys: s.store,
 	}))
 	t.Cleanup(s.srv.Close)
 	js := &jobStack{
-		stack:   s,
-		queue:   q,
-		qname:   name,
-		worker:  &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q},
-		sweeper: &sweeper.Sweeper{Due: s.store, Queue: q},
+		stack:      s,
+		queue:      q,
+		qname:      name,
+		worker:     &worker.Worker{Leads: s.store, Accounts: s.store, Assignment: s.store, Queue: q, Sent: s.store},
+		sweeper:    &sweeper.Sweeper{Due: s.store, Queue: q},
+		dispatcher: startDispatcher(t, s.store, q),
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -134,6 +137,10 @@ func TestScheduledChangeAppliedOnceOnTime(t *testing.T) {
 	if evs := historyOf(d, "change_scheduled"); len(evs) != 1 || field(evs[0], "actor.type") != "user" || field(evs[0], "actor.id") != "usr_agent" {
 		t.Fatalf("scheduled history %v", evs)
 	}
+
+	// The dispatcher sends it (and marks it sent) from the outbox: the
+	// lead's lead.created and lead.change_scheduled events.
+	waitFor(t, 10*time.Second, "the dispatcher to send the change", func() bool { return s.dispatcher.delivered.Load() >= 2 })
 
 	// Deliver the same change twice more by hand and sweep twice (the
 	// sweeper set to re-send what was already sent): five deliveries in all.

@@ -1,21 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
-	"time"
 
-	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/text"
 )
-
-// sentMarker is implemented by the store: it records that a scheduled
-// change's message went out, so the sweeper does not send it again.
-type sentMarker interface {
-	MarkSent(ctx context.Context, d lead.DueChange, at time.Time) error
-}
 
 type scheduleBody struct {
 	State    *string `json:"state"`
@@ -32,9 +23,11 @@ func deref(p *string) string {
 
 // scheduleChange serves POST /v1/leads/{id}/scheduled-changes: the lead's
 // one pending change becomes this one (replacing any other), written with
-// its history entry and its due-index entry in one transaction. A change
-// due within SQS's 15-minute delay limit is sent to the queue at once; the
-// sweeper sends later ones when they come within reach.
+// its history entry, its due-index entry and its outbox event in one
+// transaction. The dispatcher delivers the event to the schedule use case
+// (internal/schedule), which sends a change due within SQS's 15-minute
+// delay limit at once; the sweeper sends later ones when they come within
+// reach.
 func (s *server) scheduleChange(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	var sb scheduleBody
@@ -68,14 +61,6 @@ func (s *server) scheduleChange(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if s.Queue != nil && change.At.Sub(now) <= 15*time.Minute {
-		if err := s.Queue.Send(r.Context(), jobs.ScheduledChange(p.TenantID, leadID, change.ID, change.At), jobs.Delay(change.At, s.Now())); err != nil {
-			// The sweeper will send it; it runs every minute.
-			s.Logger.WarnContext(r.Context(), "could not send scheduled change now; the sweeper will", "change_id", change.ID, "err", err)
-		} else if m, ok := s.Leads.(sentMarker); ok {
-			_ = m.MarkSent(r.Context(), lead.DueChange{TenantID: p.TenantID, LeadID: leadID, ChangeID: change.ID, At: change.At}, s.Now())
-		}
 	}
 	w.Header().Set("ETag", etag(l.Version))
 	w.Header().Set("Location", "/v1/leads/"+leadID+"/scheduled-changes/"+change.ID)

@@ -47,8 +47,8 @@ type Deps struct {
 	// Ads webhooks and attribution reports.
 	AdsSecrets AdsSecrets
 	Reports    Reports
-	// Queue enqueues background work on the jobs queue: assignment of new
-	// leads, scheduled changes due soon, Meta lead fetches (optional).
+	// Queue enqueues background work on the jobs queue: Meta lead fetches
+	// (optional). Assignment and scheduled changes go through the outbox.
 	Queue JobQueue
 	// Tasks stores the agenda (optional: without it the agenda routes
 	// answer 503).

@@ -47,11 +47,16 @@ type Store interface {
 	PrepareImport(ctx context.Context, tenantID string, m importer.Meta) (bool, error)
 }
 
+// Captures stores a capture (the DynamoDB store).
+type Captures interface {
+	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
+}
+
 // Runner runs import jobs.
 type Runner struct {
 	Store    Store
-	Captures jobs.Capturer // the app's capturer: new leads get assigned
-	Starter  jobs.Starter  // where the next chunk goes
+	Captures Captures     // the store: new leads get assigned through the outbox
+	Starter  jobs.Starter // where the next chunk goes
 	Now      func() time.Time
 	// Parallel rows of a chunk in flight (default 8).
 	Parallel int

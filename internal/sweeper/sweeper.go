@@ -1,8 +1,9 @@
 // Package sweeper is the SweeperFunction, run every minute by EventBridge:
 // it finds scheduled changes due soon through the due-time index and sends
-// each to the jobs queue with DelaySeconds equal to the seconds left, so the
-// worker receives it on time. Sending twice is harmless (the worker applies
-// a change once); the sent mark only saves messages.
+// each to the jobs queue through the schedule use case (DelaySeconds equal
+// to the seconds left, then marked sent), so the worker receives it on
+// time. Sending twice is harmless (the worker applies a change once); the
+// sent mark only saves messages.
 //
 // The same run sends a purge_lead job for each soft-deleted lead whose
 // restore window has passed (a bounded number per run; the rest go in the
@@ -18,6 +19,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/schedule"
 )
 
 // Defaults.
@@ -144,18 +146,15 @@ func (s *Sweeper) sweepChanges(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sweep: %w", err)
 	}
+	send := schedule.Dispatcher{Queue: s.Queue, Sent: s.Due, Now: now, Logger: log}
 	sent := 0
 	var errs []error
 	for _, d := range due {
-		delay := jobs.Delay(d.At, now())
-		if err := s.Queue.Send(ctx, jobs.ScheduledChange(d.TenantID, d.LeadID, d.ChangeID, d.At), delay); err != nil {
+		if err := send.Send(ctx, d); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		sent++
-		if err := s.Due.MarkSent(ctx, d, now()); err != nil {
-			log.WarnContext(ctx, "sweep: could not mark a change sent; it will be sent again", "change_id", d.ChangeID, "err", err)
-		}
 	}
 	if sent > 0 {
 		log.InfoContext(ctx, "sweep: sent due scheduled changes", "sent", sent, "found", len(due))

@@ -25,6 +25,7 @@ import (
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/queue"
+	"github.com/leadflow/leadflow/internal/schedule"
 )
 
 // Leads reads and changes leads (the store's optimistic-locking update).
@@ -51,8 +52,10 @@ type Worker struct {
 	Leads      Leads
 	Accounts   Accounts
 	Assignment Assignment
-	// Queue re-sends a scheduled change received too early (optional).
+	// Queue re-sends a scheduled change received too early (optional),
+	// through the schedule use case; Sent marks it sent (optional).
 	Queue  jobs.Sender
+	Sent   schedule.Sent
 	Logger *slog.Logger
 	Now    func() time.Time
 	// MaxEarlyWait is how early a scheduled change may arrive and still be
@@ -202,7 +205,8 @@ func (w *Worker) applyScheduled(ctx context.Context, tenantID string, p jobs.Sch
 		if early > maxWait && w.Queue != nil {
 			// Arrived well before its time (a long delay split by the
 			// 15-minute SQS limit): send it again for the rest.
-			return w.Queue.Send(ctx, jobs.ScheduledChange(tenantID, p.LeadID, p.ChangeID, p.At), jobs.Delay(p.At, w.now()))
+			send := schedule.Dispatcher{Queue: w.Queue, Sent: w.Sent, Now: w.now, Logger: w.Logger}
+			return send.Send(ctx, lead.DueChange{TenantID: tenantID, LeadID: p.LeadID, ChangeID: p.ChangeID, At: p.At})
 		}
 		t := time.NewTimer(early)
 		select {
@@ -283,19 +287,26 @@ func (w *Worker) assign(ctx context.Context, tenantID, leadID string) error {
 	if err != nil {
 		return err
 	}
+	assigned := false
 	_, err = w.Leads.Update(ctx, tenantID, leadID, 0, func(l *lead.Lead) ([]lead.Event, error) {
 		if l.OwnerID != "" {
-			return nil, nil // assigned meanwhile: keep that owner
+			assigned = false
+			return nil, nil // assigned meanwhile (a duplicate job): keep that owner
 		}
 		now := w.now()
 		evs, err := l.Apply(lead.Patch{OwnerID: &owner.ID}, lead.Actor{Type: lead.ActorWorker, ID: "assignment"}, acct, now)
 		for i := range evs {
 			evs[i].Action, evs[i].Rule = lead.ActionAssigned, rule.ID
 		}
+		assigned = len(evs) > 0
 		return evs, err
 	})
 	if err != nil {
 		return err
+	}
+	if !assigned {
+		w.log().InfoContext(ctx, "lead already assigned; nothing to do", "tenant_id", tenantID, "lead_id", leadID)
+		return nil
 	}
 	w.log().InfoContext(ctx, "lead assigned", "tenant_id", tenantID, "lead_id", leadID, "owner_id", owner.ID, "rule", rule.ID)
 	return nil
