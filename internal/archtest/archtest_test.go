@@ -24,7 +24,7 @@ const httpapi = module + "internal/httpapi"
 const testkit = module + "internal/testkit/"
 
 // pure are the domain packages: no AWS SDK anywhere in what they link.
-var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda"}
+var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda", "text", "settings", "outbox", "console"}
 
 // noSDK import no AWS SDK package themselves. (They use queue.Job, the
 // queue adapter's message, so the SDK is among their dependencies.)
@@ -35,6 +35,7 @@ var noSDK = []string{"ads", "jobs"}
 var belowHTTP = []string{
 	"dynamo", "queue", "s3store", "secrets", "capacity", // adapters (capacity: the bench's DynamoDB meter)
 	"worker", "bulk", "importjob", "exportjob", "purge", "sweeper", "demo", "sqsrunner", // job runners
+	"schedule", "dispatcher", "streamrunner", // the scheduled-change use case and the outbox's delivery
 }
 
 // wiring may import internal/httpapi (besides cmd/* and functions/*).
