@@ -15,40 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/capacity"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
-// itemSize is an item's size as DynamoDB counts it: attribute names plus
-// values (strings in UTF-8 bytes, numbers about one byte per two digits,
-// containers three bytes plus their contents).
-func itemSize(it map[string]types.AttributeValue) int {
-	n := 0
-	for k, v := range it {
-		n += len(k) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(v.Value)
-	case *types.AttributeValueMemberN:
-		return len(v.Value)/2 + 2
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberM:
-		return 3 + itemSize(v.Value)
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, x := range v.Value {
-			n += 1 + valueSize(x)
-		}
-		return n
-	default:
-		return 0
-	}
-}
+// itemSize is an item's size as DynamoDB counts it (internal/capacity,
+// checked against the Developer Guide's rules).
+func itemSize(it map[string]types.AttributeValue) int { return capacity.ItemSize(it) }
 
 func metaItem(t *testing.T, e *env, leadID string) map[string]types.AttributeValue {
 	t.Helper()
