@@ -20,7 +20,7 @@ import (
 )
 
 // capacityRuns is how many times the capacity workload repeats each step.
-const capacityRuns = 20
+const capacityRuns = 10
 
 var capacityOps []capacity.Op
 

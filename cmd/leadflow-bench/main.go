@@ -465,7 +465,7 @@ func (b *bench) roundTrips(ctx context.Context) error {
 	if err := b.measure("repeat_capture", 3, "API-key lookup + read the owner + 1 TransactWriteItems", func() error { _, err := b.captureOne(i); return err }); err != nil {
 		return err
 	}
-	if err := b.measure("lead_detail", 1, "1 Query", func() error {
+	if err := b.measure("lead_detail", 2, "the caller's user + 1 Query", func() error {
 		st, body, err := b.call("GET", "/v1/leads/"+leadID, b.admin, "")
 		if err == nil && st != 200 {
 			err = fmt.Errorf("%d %s", st, body)
@@ -474,7 +474,7 @@ func (b *bench) roundTrips(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := b.measure("patch", 2, "read the lead + 1 TransactWriteItems", func() error {
+	if err := b.measure("patch", 3, "the caller's user + read the lead + 1 TransactWriteItems", func() error {
 		st, body, err := b.call("PATCH", "/v1/leads/"+leadID, b.admin, `{"rating":4}`)
 		if err == nil && st != 200 {
 			err = fmt.Errorf("%d %s", st, body)
@@ -483,7 +483,7 @@ func (b *bench) roundTrips(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := b.measure("note", 1, "1 TransactWriteItems", func() error {
+	if err := b.measure("note", 2, "the caller's user + 1 TransactWriteItems", func() error {
 		st, body, err := b.call("POST", "/v1/leads/"+leadID+"/notes", b.admin, `{"text":"ligar amanhã"}`)
 		if err == nil && st != 201 {
 			err = fmt.Errorf("%d %s", st, body)
@@ -501,14 +501,14 @@ func (b *bench) roundTrips(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := b.measure("list_page", 1, "1 Query on the order's index", get("/v1/leads?limit=20")); err != nil {
+	if err := b.measure("list_page", 2, "the caller's user + 1 Query on the order's index", get("/v1/leads?limit=20")); err != nil {
 		return err
 	}
-	if err := b.measure("list_page_state", 1, "1 Query on the state index", get("/v1/leads?limit=20&state=in_progress")); err != nil {
+	if err := b.measure("list_page_state", 2, "the caller's user + 1 Query on the state index", get("/v1/leads?limit=20&state=in_progress")); err != nil {
 		return err
 	}
 	at := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	if err := b.measure("scheduled_change", 2, "read the lead + 1 TransactWriteItems", func() error {
+	if err := b.measure("scheduled_change", 3, "the caller's user + read the lead + 1 TransactWriteItems", func() error {
 		st, body, err := b.call("POST", "/v1/leads/"+leadID+"/scheduled-changes", b.admin, `{"state":"sale","at":"`+at+`"}`)
 		if err == nil && st != 201 {
 			err = fmt.Errorf("%d %s", st, body)
@@ -518,11 +518,11 @@ func (b *bench) roundTrips(ctx context.Context) error {
 		return err
 	}
 	today := time.Now().UTC().Format("2006-01-02")
-	if err := b.measure("report_1_day", 1, "1 Query of the day's counters", get("/v1/reports/attribution?from="+today+"&to="+today)); err != nil {
+	if err := b.measure("report_1_day", 9, "the caller's user + 1 Query per counter shard of the day (8 shards)", get("/v1/reports/attribution?from="+today+"&to="+today)); err != nil {
 		return err
 	}
 	from := time.Now().UTC().AddDate(0, 0, -29).Format("2006-01-02")
-	return b.measure("report_30_days", 30, "1 Query per day, run in parallel", get("/v1/reports/attribution?from="+from+"&to="+today))
+	return b.measure("report_30_days", 241, "the caller's user + 1 Query per day and counter shard, 8 at a time", get("/v1/reports/attribution?from="+from+"&to="+today))
 }
 
 // handlerCPU runs the handler benchmarks (store double, no I/O) with
