@@ -137,12 +137,7 @@ func (st *Store) Notes(ctx context.Context, tenantID, leadID, cursor string, lim
 func (st *Store) eventItems(tenantID, leadID string, events []lead.Event, now time.Time) ([]types.TransactWriteItem, error) {
 	var out []types.TransactWriteItem
 	for _, ev := range events {
-		if ev.ID == "" {
-			ev.ID = lead.NewID(lead.PrefixEvent, now)
-		}
-		if ev.At.IsZero() {
-			ev.At = now
-		}
+		ev.Stamp(now)
 		it, err := item(ev, leadPK(tenantID, leadID), skEvent+ev.ID)
 		if err != nil {
 			return nil, err

@@ -108,12 +108,7 @@ func (st *Store) changeNote(ctx context.Context, tenantID, leadID, noteID string
 		}
 		note.ID = noteID
 		now := st.now().UTC()
-		if ev.ID == "" {
-			ev.ID = lead.NewID(lead.PrefixEvent, now)
-		}
-		if ev.At.IsZero() {
-			ev.At = now
-		}
+		ev.Stamp(now)
 		evItem, err := item(ev, pk, skEvent+ev.ID)
 		if err != nil {
 			return fmt.Errorf("%s note %s: %w", op, noteID, err)

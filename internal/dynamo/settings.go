@@ -178,12 +178,7 @@ func (st *Store) auditItems(tenantID, target string, evs []lead.Event) ([]types.
 	now := st.now().UTC()
 	var out []types.TransactWriteItem
 	for _, ev := range evs {
-		if ev.ID == "" {
-			ev.ID = lead.NewID(lead.PrefixEvent, now)
-		}
-		if ev.At.IsZero() {
-			ev.At = now
-		}
+		ev.Stamp(now)
 		it, err := item(ev, tenantPK(tenantID), skAudit+ev.ID, "target", target)
 		if err != nil {
 			return nil, err

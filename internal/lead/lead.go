@@ -176,6 +176,16 @@ type Event struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Stamp fills the id and time a change left empty, at now.
+func (e *Event) Stamp(now time.Time) {
+	if e.ID == "" {
+		e.ID = NewID(PrefixEvent, now)
+	}
+	if e.At.IsZero() {
+		e.At = now
+	}
+}
+
 // Lead is one person in an account's pipeline.
 type Lead struct {
 	ID          string      `json:"id"`
