@@ -12,6 +12,7 @@
 package task
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,14 +59,19 @@ func (t Task) location() *time.Location {
 	return time.UTC
 }
 
-// civil is the instant of date at hh:mm in the record's zone. A wall-clock
-// time a spring-forward skips resolves as Go's time.Date does (after the
-// gap); one a fall-back repeats, to its first occurrence.
-func (t Task) civil(hhmm string) (time.Time, bool) {
+// at is the instant of the due date plus days at hh:mm in the record's
+// zone. A wall-clock time a spring-forward skips resolves as Go's time.Date
+// does (after the gap); one a fall-back repeats, to its first occurrence.
+func (t Task) at(days, h, m int) (time.Time, bool) {
 	d, err := time.Parse(DateLayout, t.DueDate)
 	if err != nil {
 		return time.Time{}, false
 	}
+	return time.Date(d.Year(), d.Month(), d.Day()+days, h, m, 0, 0, t.location()), true
+}
+
+// civil is the instant of the due date at hh:mm ("" is 12:00).
+func (t Task) civil(hhmm string) (time.Time, bool) {
 	h, m := 12, 0
 	if hhmm != "" {
 		tm, err := time.Parse(TimeLayout, hhmm)
@@ -74,7 +80,7 @@ func (t Task) civil(hhmm string) (time.Time, bool) {
 		}
 		h, m = tm.Hour(), tm.Minute()
 	}
-	return time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, t.location()), true
+	return t.at(0, h, m)
 }
 
 // Due is when the record is shown as due: its time, or 12:00 on its day
@@ -88,11 +94,7 @@ func (t Task) OverdueFrom() (time.Time, bool) {
 	if !t.AllDay() {
 		return t.Due()
 	}
-	d, err := time.Parse(DateLayout, t.DueDate)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, t.location()), true
+	return t.at(1, 0, 0)
 }
 
 // RemindAt is when a reminder falls due: the due time, or the start of the
@@ -101,11 +103,7 @@ func (t Task) RemindAt() (time.Time, bool) {
 	if !t.AllDay() {
 		return t.Due()
 	}
-	d, err := time.Parse(DateLayout, t.DueDate)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, t.location()), true
+	return t.at(0, 0, 0)
 }
 
 // Overdue reports a pending record whose time has passed at now.
@@ -187,7 +185,7 @@ func (t *Task) Apply(in Input, types []string, now time.Time) ([]string, error) 
 		switch {
 		case utf8.RuneCountInString(next.Type) > MaxType:
 			bad.Add("type", "too_long", "The type is longer than 64 characters.")
-		case next.Type != "" && len(types) > 0 && !contains(types, next.Type):
+		case next.Type != "" && len(types) > 0 && !slices.Contains(types, next.Type):
 			bad.Add("type", "unknown", "Pick one of the account's task types.")
 		}
 	}
@@ -226,15 +224,6 @@ func (t *Task) Apply(in Input, types []string, now time.Time) ([]string, error) 
 	add("assignee_id", t.AssigneeID, next.AssigneeID)
 	*t = next
 	return changed, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Preset is a quick-entry template an admin defines.
