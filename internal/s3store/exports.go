@@ -108,9 +108,15 @@ func (f *ExportFiles) AbortUpload(ctx context.Context, key, uploadID string) err
 	return f.Wrap("abort upload", key, err)
 }
 
-// Presign returns a GET URL for key, valid for ExportURLTTL.
+// Presign returns a GET URL for key, valid for ExportURLTTL. The URL asks
+// for the attachment disposition itself (response-content-disposition):
+// the console's download link points at another origin (the bucket), where
+// the browser ignores the link's download attribute and would show an XML
+// file instead of saving it; the signed override makes every format a
+// download whatever the object's stored metadata says.
 func (f *ExportFiles) Presign(ctx context.Context, key string) (string, error) {
-	req, err := f.Presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.Name), Key: aws.String(key)},
+	req, err := f.Presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(f.Name), Key: aws.String(key),
+		ResponseContentDisposition: disposition(key)},
 		s3.WithPresignExpires(ExportURLTTL))
 	if err != nil {
 		return "", f.Wrap("presign", key, err)
