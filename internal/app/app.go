@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/bulk"
+	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dispatcher"
 	"github.com/leadflow/leadflow/internal/dynamo"
@@ -227,9 +228,11 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
-// captures stores captures; the store records each new lead's assignment
-// in the outbox, which the dispatcher delivers.
-func (a *App) captures() *dynamo.Store { return a.Store }
+// captures is the capture use case over the store: the capture and ads
+// routes, the Meta fetch job and imports all store captures through it.
+// The store records each new lead's assignment in the outbox, which the
+// dispatcher delivers.
+func (a *App) captures() capture.Service { return capture.Service{Store: a.Store, Now: time.Now} }
 
 // Dispatcher returns the outbox dispatcher (the DispatcherFunction's
 // handler): the table's stream → the jobs queue. It needs the jobs queue.

@@ -20,13 +20,9 @@ import (
 // ErrContention is wrapped by errors returned after a write lost too many
 // races (transaction conflicts or version changes) in a row. The request
 // may be retried as is. Packages that must not import this one (httpapi)
-// can detect it with errors.As on interface{ Retryable() bool }.
-var ErrContention error = contentionError{}
-
-type contentionError struct{}
-
-func (contentionError) Error() string   { return "dynamo: write contention, retry later" }
-func (contentionError) Retryable() bool { return true }
+// can detect it with errors.As on interface{ Retryable() bool }. It is
+// lead.ErrContention, which the use cases above the store return too.
+var ErrContention = lead.ErrContention
 
 // siteCacheTTL bounds how stale a cached site may be. Lambda instances are
 // reused, so the cache saves a read on most captures.
