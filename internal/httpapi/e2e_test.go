@@ -16,13 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/app"
 	"github.com/leadflow/leadflow/internal/auth"
-	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/httpapi"
-	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
-	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/openapi/validate"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/testenv"
@@ -99,19 +97,14 @@ func newStack(t *testing.T) *stack {
 	s.other = issue(t, hm, s.otherTen, "usr_admin", account.RoleAdmin)
 	s.apiKey = s.newAPIKey(s.tenant, account.Scopes...)
 
+	// The production wiring (internal/app) over this stack's store, queue
+	// and tokens; jobs run in process.
 	inline := &jobs.Inline{Records: s.store}
-	runner := &bulk.Runner{Leads: s.store, Jobs: s.store, Starter: inline}
-	importer := &importjob.Runner{Store: s.store, Captures: s.store, Starter: inline}
-	inline.Handlers = map[string]jobs.Handler{jobs.TypeBulk: runner.Handle, jobs.TypeImport: importer.Handle}
+	parts := app.Parts{Store: s.store, Queue: s, Starter: inline, Auth: hm, OriginVerifySecret: testOriginSecret,
+		Logger: slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	inline.Handlers = app.JobHandlers(parts)
 	s.inline = inline
-	s.deps = httpapi.Deps{
-		JobRecords: s.store, JobStarter: inline, Imports: s.store,
-		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
-		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		AdsSecrets: s.store, Reports: s.store, Queue: s, Assignment: s.store, Tasks: s.store, APIKeys: s.store, Settings: s.store,
-		OriginVerifySecret: testOriginSecret,
-		Logger:             slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
+	s.deps = app.HTTPDeps(parts)
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
 	t.Cleanup(s.srv.Close)
 	return s
