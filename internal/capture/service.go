@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -192,7 +191,7 @@ func (s Service) repeat(ctx context.Context, site account.Site, c lead.Capture, 
 		if attempt >= maxAttempts {
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat after %d attempts: %w", attempt, lead.ErrContention)
 		}
-		if err := backoff(ctx, attempt); errors.Is(err, context.DeadlineExceeded) {
+		if err := lead.Backoff(ctx, attempt); errors.Is(err, context.DeadlineExceeded) {
 			// Out of time while losing races: a retry can still succeed.
 			return lead.CaptureResult{}, fmt.Errorf("capture: %w (%w)", err, lead.ErrContention)
 		} else if err != nil {
@@ -252,18 +251,4 @@ func (s Service) retried(ctx context.Context, tenant string, k lead.IdentityKey,
 		return lead.CaptureResult{}, false, nil
 	}
 	return lead.CaptureResult{LeadID: h.LeadID, ContactID: h.ContactID}, true, nil
-}
-
-// backoff sleeps a jittered, growing delay before attempt (1-based).
-func backoff(ctx context.Context, attempt int) error {
-	d := 4 * time.Millisecond << min(attempt, 6) // 8ms .. 256ms
-	d = d/2 + rand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

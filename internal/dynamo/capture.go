@@ -99,34 +99,14 @@ func (st *Store) createLead(ctx context.Context, site account.Site, w lead.Captu
 	}
 	items, overflow := st.fill(items, msgs)
 
+	keyIdx := map[int]lead.IdentityKey{}
+	for i, k := range keys {
+		keyIdx[1+i] = k
+	}
 	for attempt := 1; ; attempt++ {
-		reasons, err := st.transact(ctx, items)
-		if err != nil {
-			return lead.CaptureOutcome{}, err
-		}
-		if reasons == nil {
-			if err := st.batchPut(ctx, overflow); err != nil {
-				return lead.CaptureOutcome{}, fmt.Errorf("conversation: %w", err)
-			}
-			return lead.CaptureOutcome{Written: true}, nil
-		}
-		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
-			return lead.CaptureOutcome{}, account.ErrSiteKeyRevoked
-		}
-		var out lead.CaptureOutcome
-		if failed(reasons, rlIdx) {
-			out.RateLimited = rateLimited(now)
-		}
-		for i, k := range keys {
-			if failed(reasons, 1+i) {
-				if out.Taken == nil {
-					out.Taken = map[lead.IdentityKey]lead.KeyHolder{}
-				}
-				out.Taken[k] = keyHolder(reasons[1+i].Item)
-			}
-		}
-		if out.RateLimited != nil || out.Taken != nil {
-			return out, nil
+		out, reasons, err := st.captureTransact(ctx, items, overflow, keyIdx, rlIdx, now)
+		if err != nil || out.Written || out.RateLimited != nil || out.Taken != nil {
+			return out, err
 		}
 		if err := retryable(reasons); err != nil {
 			return lead.CaptureOutcome{}, err
@@ -138,6 +118,42 @@ func (st *Store) createLead(ctx context.Context, site account.Site, w lead.Captu
 			return lead.CaptureOutcome{}, err
 		}
 	}
+}
+
+// captureTransact runs a capture's transaction (and, once it commits, the
+// conversation items that did not fit) and reads a cancellation: a
+// revoked site key (the check at rlIdx-1) is an error; the rate limit (at
+// rlIdx) and the keys found taken (keyIdx: item index → key, with what the
+// cancelled put said of the holder) go in the outcome. The reasons come
+// back for the caller's own reading.
+func (st *Store) captureTransact(ctx context.Context, items []types.TransactWriteItem, overflow []map[string]types.AttributeValue,
+	keyIdx map[int]lead.IdentityKey, rlIdx int, now time.Time) (lead.CaptureOutcome, []types.CancellationReason, error) {
+	reasons, err := st.transact(ctx, items)
+	if err != nil {
+		return lead.CaptureOutcome{}, nil, err
+	}
+	if reasons == nil {
+		if err := st.batchPut(ctx, overflow); err != nil {
+			return lead.CaptureOutcome{}, nil, fmt.Errorf("conversation: %w", err)
+		}
+		return lead.CaptureOutcome{Written: true}, nil, nil
+	}
+	if rlIdx >= 0 && failed(reasons, rlIdx-1) {
+		return lead.CaptureOutcome{}, nil, account.ErrSiteKeyRevoked
+	}
+	var out lead.CaptureOutcome
+	if failed(reasons, rlIdx) {
+		out.RateLimited = rateLimited(now)
+	}
+	for i, k := range keyIdx {
+		if failed(reasons, i) {
+			if out.Taken == nil {
+				out.Taken = map[lead.IdentityKey]lead.KeyHolder{}
+			}
+			out.Taken[k] = keyHolder(reasons[i].Item)
+		}
+	}
+	return out, reasons, nil
 }
 
 // AppendCapture writes w over the lead it was decided on: the lead's META
@@ -161,33 +177,12 @@ func (st *Store) appendCapture(ctx context.Context, site account.Site, w lead.Ca
 	if err != nil {
 		return lead.CaptureOutcome{}, err
 	}
-	reasons, err := st.transact(ctx, items)
-	if err != nil {
-		return lead.CaptureOutcome{}, err
+	out, reasons, err := st.captureTransact(ctx, items, overflow, keyIdx, rlIdx, w.At)
+	if err != nil || out.Written {
+		return out, err
 	}
-	if reasons == nil {
-		if err := st.batchPut(ctx, overflow); err != nil {
-			return lead.CaptureOutcome{}, fmt.Errorf("conversation: %w", err)
-		}
-		return lead.CaptureOutcome{Written: true}, nil
-	}
-	if rlIdx >= 0 && failed(reasons, rlIdx-1) {
-		return lead.CaptureOutcome{}, account.ErrSiteKeyRevoked
-	}
-	out := lead.CaptureOutcome{VersionMoved: failed(reasons, 0)}
-	if failed(reasons, rlIdx) {
-		out.RateLimited = rateLimited(w.At)
-		return out, nil
-	}
-	for i, k := range keyIdx {
-		if failed(reasons, i) {
-			if out.Taken == nil {
-				out.Taken = map[lead.IdentityKey]lead.KeyHolder{}
-			}
-			out.Taken[k] = keyHolder(reasons[i].Item)
-		}
-	}
-	if !out.VersionMoved && out.Taken == nil {
+	out.VersionMoved = failed(reasons, 0) // the lead changed since it was read
+	if !out.VersionMoved && out.Taken == nil && out.RateLimited == nil {
 		if err := retryable(reasons); err != nil {
 			return lead.CaptureOutcome{}, err
 		}

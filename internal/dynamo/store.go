@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -256,15 +255,4 @@ func reasonCode(r []types.CancellationReason, i int) string {
 func failed(r []types.CancellationReason, i int) bool { return reasonCode(r, i) == codeCondition }
 
 // backoff sleeps a jittered, growing delay before attempt (1-based).
-func backoff(ctx context.Context, attempt int) error {
-	d := 4 * time.Millisecond << min(attempt, 6) // 8ms .. 256ms
-	d = d/2 + rand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func backoff(ctx context.Context, attempt int) error { return lead.Backoff(ctx, attempt) }

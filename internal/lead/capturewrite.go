@@ -1,6 +1,8 @@
 package lead
 
 import (
+	"context"
+	"math/rand/v2"
 	"slices"
 	"time"
 )
@@ -67,3 +69,18 @@ type contentionError struct{}
 
 func (contentionError) Error() string   { return "write contention, retry later" }
 func (contentionError) Retryable() bool { return true }
+
+// Backoff sleeps a jittered, growing delay before attempt (1-based) of a
+// write that lost a race: 8ms to 256ms, or until ctx is done.
+func Backoff(ctx context.Context, attempt int) error {
+	d := 4 * time.Millisecond << min(attempt, 6) // 8ms .. 256ms
+	d = d/2 + rand.N(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
