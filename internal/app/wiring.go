@@ -6,12 +6,12 @@ import (
 
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/bulk"
-	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
 	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
+	"github.com/leadflow/leadflow/internal/leadcapture"
 	"github.com/leadflow/leadflow/internal/openapi"
 	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/s3store"
@@ -42,8 +42,8 @@ type Parts struct {
 // routes, the Meta fetch job and imports all store captures through it.
 // The store records each new lead's assignment in the outbox, which the
 // dispatcher delivers.
-func Captures(st *dynamo.Store) capture.Service {
-	return capture.Service{Store: st, Now: time.Now}
+func Captures(st *dynamo.Store) leadcapture.Service {
+	return leadcapture.Service{Store: st, Now: time.Now}
 }
 
 func (p Parts) health() []httpapi.Pinger {

@@ -24,7 +24,7 @@ const httpapi = module + "internal/httpapi"
 const testkit = module + "internal/testkit/"
 
 // pure are the domain packages: no AWS SDK anywhere in what they link.
-var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda", "leadchange", "text", "settings", "outbox", "console"}
+var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda", "leadcapture", "leadchange", "text", "settings", "outbox", "console"}
 
 // noSDK import no AWS SDK package themselves. (They use queue.Job, the
 // queue adapter's message, so the SDK is among their dependencies.)
@@ -41,7 +41,7 @@ var belowHTTP = []string{
 // useCases decide what a request does and call the store through their
 // own small interfaces: nothing they link may be an adapter, so the store
 // is handed what to persist and never the other way round.
-var useCases = []string{"capture", "leadchange", "agenda"}
+var useCases = []string{"leadcapture", "leadchange", "agenda"}
 
 // adapters are the packages that talk to AWS.
 var adapters = []string{"dynamo", "queue", "s3store", "secrets"}
@@ -185,12 +185,12 @@ func TestViolationsNameTheOffendingImport(t *testing.T) {
 	set("ads", func(p *pkg) { p.Imports = []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"} })
 	set("dynamo", func(p *pkg) { p.Imports, p.Deps = []string{httpapi}, []string{httpapi} })
 	set("queue", func(p *pkg) { p.Imports = []string{testkit + "faults"} })
-	set("capture", func(p *pkg) { p.Deps = []string{module + "internal/dynamo"} })
+	set("leadcapture", func(p *pkg) { p.Deps = []string{module + "internal/dynamo"} })
 	want := []string{
 		"internal/lead: domain package depends on the AWS SDK (github.com/aws/aws-sdk-go-v2/service/dynamodb)",
 		"internal/ads: imports the AWS SDK (github.com/aws/aws-sdk-go-v2/service/secretsmanager)",
 		"internal/dynamo: adapter or job runner depends on " + httpapi,
-		"internal/capture: use case depends on the adapter internal/dynamo",
+		"internal/leadcapture: use case depends on the adapter internal/dynamo",
 		"internal/dynamo: imports " + httpapi + " (only internal/app, cmd/* and functions/* may)",
 		"internal/queue: production code imports the test-only " + testkit + "faults",
 	}

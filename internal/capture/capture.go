@@ -1,11 +1,9 @@
-// Package capture is the capture use case. Normalize turns a capture
-// request (the JSON body of POST /v1/capture/leads, or a plain HTML form
-// post) into a validated, normalized lead.Capture; Service stores one
-// (service.go): a new lead or an append to the lead of the same person,
-// decided here and persisted by the store it is handed.
+// Package capture turns a capture request (the JSON body of
+// POST /v1/capture/leads, or a plain HTML form post) into a validated,
+// normalized lead.Capture ready for the capture use case (leadcapture).
 //
-// It links no AWS SDK. Every bad field of a request is reported at once
-// in a *lead.InvalidError whose field names are JSON paths
+// It is pure: no AWS SDK, no I/O. Every bad field of a request is reported
+// at once in a *lead.InvalidError whose field names are JSON paths
 // ("contact.email", "conversation[2].at") and whose codes are stable.
 package capture
 

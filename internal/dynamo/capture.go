@@ -12,14 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/internal/account"
-	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/leadcapture"
 	"github.com/leadflow/leadflow/internal/outbox"
 )
 
 // The capture's writes. What a capture does (a new lead or an append, what
 // the append changes, duplicate candidates, retries) is decided by the
-// capture use case in internal/capture; the store persists the
+// capture use case in internal/leadcapture; the store persists the
 // lead.CaptureWrite it is handed and reports what stopped it:
 //
 //   - CreateLead is one TransactWriteItems. When a key exists, the
@@ -34,12 +34,12 @@ import (
 // (throttling, 5xx, lost races) are wrapped so that errors.As finds
 // interface{ Retryable() bool }; others are not.
 
-// Capture runs the capture use case (capture.Service) over this store at
+// Capture runs the capture use case (leadcapture.Service) over this store at
 // the store's clock (see At), for callers holding the store: the demo
 // seed, schedbench and the store's own tests. The HTTP handlers, the ads
 // fetcher and the import runner call the use case (wired in internal/app).
 func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
-	return capture.Service{Store: st, Now: st.now}.Capture(ctx, site, c)
+	return leadcapture.Service{Store: st, Now: st.now}.Capture(ctx, site, c)
 }
 
 // CreateLead writes w as a new lead: its META item and every key in

@@ -1,4 +1,12 @@
-package capture
+// Package leadcapture is the capture use case: what storing one
+// normalized capture means (a new lead, or an append to the lead of the
+// same person), decided here and persisted by the store it is handed. The
+// request's decoding and normalization are package capture's.
+//
+// It links no AWS SDK and no adapter, and keeps the store's cost: a new
+// person is one transaction; a known one that cancelled transaction (whose
+// reasons say who holds the keys), a read of the lead and one append.
+package leadcapture
 
 import (
 	"context"
