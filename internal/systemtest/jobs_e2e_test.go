@@ -1,4 +1,4 @@
-package httpapi_test
+package systemtest_test
 
 // Scheduled changes and assignment end to end: the HTTP API, DynamoDB
 // Local, the jobs queue on the SQS emulator, the worker's Lambda handler fed

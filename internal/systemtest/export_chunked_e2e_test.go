@@ -1,4 +1,4 @@
-package httpapi_test
+package systemtest_test
 
 // Async exports carried across many queue messages: the API enqueues the
 // first message on a real queue (fauxqs), the worker's Lambda handler runs

@@ -1,4 +1,4 @@
-package httpapi_test
+package systemtest_test
 
 // Purge of soft-deleted leads end to end: the bulk delete through the API,
 // the real sweeper and worker (Lambda handler fed by the local SQS runner)

@@ -1,4 +1,4 @@
-package httpapi_test
+package systemtest_test
 
 // Imports of files uploaded to S3 through a presigned URL: fauxqs serves
 // S3 (and the jobs queue); the file is PUT with a plain http.Client, as a

@@ -1,4 +1,4 @@
-package httpapi_test
+package systemtest_test
 
 // The outbox end to end: side effects recorded in the committing
 // transaction reach the jobs queue through the table's stream and the
