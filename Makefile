@@ -85,7 +85,7 @@ bench-list: $(TESTENV) ## list benchmark: items read per item returned and page 
 
 .PHONY: bench-import
 bench-import: $(TESTENV) ## 50,000-row CSV import through the real queue and worker (slow on DynamoDB Local; make test runs 2,000 rows)
-	LEADFLOW_IMPORT_ROWS=50000 $(TESTENV) -- $(GO) test -count=1 -v -run TestLargeImportThroughTheQueue -timeout 90m ./internal/httpapi/
+	LEADFLOW_IMPORT_ROWS=50000 $(TESTENV) -- $(GO) test -count=1 -v -run TestLargeImportThroughTheQueue -timeout 90m ./internal/systemtest/
 
 # The web console (web/): npm ci when node_modules is missing or older than
 # the lockfile, then a production build into web/dist (served by `make dev`).

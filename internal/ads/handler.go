@@ -19,7 +19,8 @@ type Sites interface {
 	Site(ctx context.Context, tenantID, siteID string) (account.Site, error)
 }
 
-// Captures stores a capture (the store's transactional capture).
+// Captures stores a capture: the capture use case, leadcapture.Service
+// (wired by internal/app), decides a new lead or an append.
 type Captures interface {
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
 }

@@ -19,16 +19,11 @@ import (
 
 	"github.com/leadflow/leadflow/internal/ads"
 	"github.com/leadflow/leadflow/internal/auth"
-	"github.com/leadflow/leadflow/internal/bulk"
 	"github.com/leadflow/leadflow/internal/config"
 	"github.com/leadflow/leadflow/internal/dispatcher"
 	"github.com/leadflow/leadflow/internal/dynamo"
-	"github.com/leadflow/leadflow/internal/exportjob"
 	"github.com/leadflow/leadflow/internal/httpapi"
-	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
-	"github.com/leadflow/leadflow/internal/openapi"
-	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/secrets"
@@ -124,94 +119,40 @@ func (a *App) uploads() *s3store.Uploads {
 	return s3store.NewUploads(NewS3(a.awsCfg), a.Config.ExportsBucket)
 }
 
-// CaptureDeps returns what the capture routes need, and nothing the console
-// needs, so the CaptureFunction stays small.
-func (a *App) CaptureDeps() httpapi.Deps {
-	d := httpapi.Deps{
-		Sites:      a.Store,
-		Captures:   a.captures(),
-		AdsSecrets: a.Store,
-		Health:     a.health(),
-		Logger:     a.Logger,
-		Now:        time.Now,
-		APIKeys:    a.Store, // server captures with an account API key
-	}
+// parts are this App's wiring parts, without S3 (only the ApiFunction
+// and the worker serve exports and uploads; see HTTPDeps and Worker).
+func (a *App) parts() Parts {
+	p := Parts{Store: a.Store, Starter: a.starter(), Auth: a.Auth, Logger: a.Logger, Now: time.Now,
+		OriginVerifySecret: a.Config.OriginVerifySecret}
 	if a.Queue != nil {
-		d.Queue = a.Queue
+		p.Queue = a.Queue
 	}
-	return d
+	return p
 }
 
-func (a *App) health() []httpapi.Pinger {
-	health := []httpapi.Pinger{a.Store}
-	if a.Queue != nil {
-		health = append(health, a.Queue)
-	}
-	return health
+// withS3 adds the exports bucket's files and uploads when configured.
+func (a *App) withS3(p Parts) Parts {
+	p.ExportFiles, p.Uploads = a.exports(), a.uploads()
+	return p
 }
 
-// HTTPDeps returns what the HTTP handlers need.
-func (a *App) HTTPDeps() httpapi.Deps {
-	d := httpapi.Deps{
-		Sites:        a.Store,
-		Captures:     a.captures(),
-		Accounts:     a.Store,
-		Leads:        a.Store,
-		Lists:        a.Store,
-		Groups:       a.Store,
-		SavedFilters: a.Store,
-		JobRecords:   a.Store,
-		JobStarter:   a.starter(),
-		Imports:      a.Store,
-		Tasks:        a.Store,
-		Auth:         a.Auth,
-		Health:       a.health(),
-		OpenAPI:      openapi.Document(),
-		Logger:       a.Logger,
-		Now:          time.Now,
+// CaptureDeps returns what the capture routes need (CaptureDeps).
+func (a *App) CaptureDeps() httpapi.Deps { return CaptureDeps(a.parts()) }
 
-		AdsSecrets: a.Store,
-		Reports:    a.Store,
-	}
-	d.Assignment = a.Store
-	d.APIKeys = a.Store
-	d.Settings = a.Store
-	d.OriginVerifySecret = a.Config.OriginVerifySecret
-	if files := a.exports(); files != nil {
-		d.ExportFiles = files
-	}
-	if u := a.uploads(); u != nil {
-		d.ImportUploads = u
-	}
-	if a.Queue != nil {
-		d.Queue = a.Queue
-	}
-	return d
-}
+// HTTPDeps returns what the HTTP handlers need (HTTPDeps).
+func (a *App) HTTPDeps() httpapi.Deps { return HTTPDeps(a.withS3(a.parts())) }
 
-// Worker returns the jobs-queue worker (the WorkerFunction's handler).
+// Worker returns the jobs-queue worker (the WorkerFunction's handler):
+// the job runners of JobHandlers, the Meta fetch and the worker's own
+// jobs (assignment, scheduled changes).
 func (a *App) Worker(ctx context.Context) (*worker.Worker, error) {
 	fetcher, err := a.MetaFetcher(ctx)
 	if err != nil {
 		return nil, err
 	}
-	bulkRunner := &bulk.Runner{Leads: a.Store, Jobs: a.Store, Starter: a.starter()}
-	importRunner := &importjob.Runner{Store: a.Store, Captures: a.captures(), Starter: a.starter()}
-	if u := a.uploads(); u != nil {
-		importRunner.Uploads = u
-	}
 	w := &worker.Worker{Leads: a.Store, Accounts: a.Store, Assignment: a.Store, Records: a.Store, Logger: a.Logger, Now: time.Now,
-		Extra: map[string]jobs.Handler{
-			jobs.TypeFetchMetaLead: fetcher.Handle,
-			jobs.TypeBulk:          bulkRunner.Handle,
-			jobs.TypeImport:        importRunner.Handle,
-		}}
-	purger := &purge.Runner{Store: a.Store, Logger: a.Logger, Now: time.Now}
-	w.Extra[jobs.TypePurgeLead] = purger.Handle
-	if files := a.exports(); files != nil {
-		exportRunner := &exportjob.Runner{Leads: a.Store, Jobs: a.Store, Files: files, Starter: a.starter()}
-		w.Extra[jobs.TypeExport] = exportRunner.Handle
-	}
+		Extra: JobHandlers(a.withS3(a.parts()))}
+	w.Extra[jobs.TypeFetchMetaLead] = fetcher.Handle
 	if a.Queue != nil {
 		w.Queue, w.Sent = a.Queue, a.Store
 	}
@@ -226,10 +167,6 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	}
 	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
-
-// captures stores captures; the store records each new lead's assignment
-// in the outbox, which the dispatcher delivers.
-func (a *App) captures() *dynamo.Store { return a.Store }
 
 // Dispatcher returns the outbox dispatcher (the DispatcherFunction's
 // handler): the table's stream → the jobs queue. It needs the jobs queue.
@@ -272,7 +209,7 @@ func (a *App) MetaFetcher(ctx context.Context) (*ads.MetaFetcher, error) {
 		tokens = &secrets.PageTokens{Client: secretsmanager.NewFromConfig(awsCfg), SecretID: a.Config.MetaTokensSecret}
 	}
 	return &ads.MetaFetcher{
-		Sites: a.Store, Captures: a.captures(), Tokens: tokens,
+		Sites: a.Store, Captures: Captures(a.Store), Tokens: tokens,
 		Graph: ads.NewGraph(a.Config.GraphURL), Logger: a.Logger, Now: time.Now,
 	}, nil
 }

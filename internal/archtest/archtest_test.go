@@ -24,7 +24,7 @@ const httpapi = module + "internal/httpapi"
 const testkit = module + "internal/testkit/"
 
 // pure are the domain packages: no AWS SDK anywhere in what they link.
-var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda", "text", "settings", "outbox", "console"}
+var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda", "leadcapture", "leadchange", "text", "settings", "outbox", "console"}
 
 // noSDK import no AWS SDK package themselves. (They use queue.Job, the
 // queue adapter's message, so the SDK is among their dependencies.)
@@ -37,6 +37,14 @@ var belowHTTP = []string{
 	"worker", "bulk", "importjob", "exportjob", "purge", "sweeper", "demo", "sqsrunner", // job runners
 	"schedule", "dispatcher", "streamrunner", // the scheduled-change use case and the outbox's delivery
 }
+
+// useCases decide what a request does and call the store through their
+// own small interfaces: nothing they link may be an adapter, so the store
+// is handed what to persist and never the other way round.
+var useCases = []string{"leadcapture", "leadchange", "agenda"}
+
+// adapters are the packages that talk to AWS.
+var adapters = []string{"dynamo", "queue", "s3store", "secrets"}
 
 // wiring may import internal/httpapi (besides cmd/* and functions/*).
 var wiring = []string{"internal/app"}
@@ -89,6 +97,15 @@ func violations(pkgs []pkg) []string {
 	for _, name := range belowHTTP {
 		if p, ok := need(name); ok && slices.Contains(p.Deps, httpapi) {
 			out = append(out, fmt.Sprintf("internal/%s: adapter or job runner depends on %s", name, httpapi))
+		}
+	}
+	for _, name := range useCases {
+		if p, ok := need(name); ok {
+			for _, a := range adapters {
+				if slices.Contains(p.Deps, module+"internal/"+a) {
+					out = append(out, fmt.Sprintf("internal/%s: use case depends on the adapter internal/%s", name, a))
+				}
+			}
 		}
 	}
 	for _, p := range pkgs {
@@ -168,10 +185,12 @@ func TestViolationsNameTheOffendingImport(t *testing.T) {
 	set("ads", func(p *pkg) { p.Imports = []string{"github.com/aws/aws-sdk-go-v2/service/secretsmanager"} })
 	set("dynamo", func(p *pkg) { p.Imports, p.Deps = []string{httpapi}, []string{httpapi} })
 	set("queue", func(p *pkg) { p.Imports = []string{testkit + "faults"} })
+	set("leadcapture", func(p *pkg) { p.Deps = []string{module + "internal/dynamo"} })
 	want := []string{
 		"internal/lead: domain package depends on the AWS SDK (github.com/aws/aws-sdk-go-v2/service/dynamodb)",
 		"internal/ads: imports the AWS SDK (github.com/aws/aws-sdk-go-v2/service/secretsmanager)",
 		"internal/dynamo: adapter or job runner depends on " + httpapi,
+		"internal/leadcapture: use case depends on the adapter internal/dynamo",
 		"internal/dynamo: imports " + httpapi + " (only internal/app, cmd/* and functions/* may)",
 		"internal/queue: production code imports the test-only " + testkit + "faults",
 	}

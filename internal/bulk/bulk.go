@@ -20,15 +20,18 @@ import (
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/leadchange"
 	"github.com/leadflow/leadflow/internal/queue"
 )
 
 // ChunkSize is how many leads one message handles.
 const ChunkSize = 100
 
-// Leads is what a bulk action needs from the store.
+// Leads is what a bulk action needs from the store: what the lead-change
+// use case needs (each lead's change goes through it), lists and the
+// account.
 type Leads interface {
-	Update(ctx context.Context, tenantID, leadID string, ifVersion int64, change lead.Change) (lead.Lead, error)
+	leadchange.Store
 	List(ctx context.Context, tenantID string, q lead.Query, cursor string, limit int) (lead.Page[lead.Lead], error)
 	Account(ctx context.Context, tenantID string) (account.Account, error)
 }
@@ -124,21 +127,35 @@ func reason(err error) string {
 	}
 }
 
-// apply changes one lead in its own transaction.
+// apply changes one lead in its own transaction: deleting and restoring
+// here, every other action through the lead-change use case (the same
+// rules as PATCH /v1/leads/{id}; the action was authorized when the job
+// started).
 func (r *Runner) apply(ctx context.Context, tenantID, id string, p jobs.BulkPayload, acct account.Account, now time.Time) error {
 	req := p.Request
-	if req.Action == jobs.BulkRestore {
-		ctx = lead.WithDeleted(ctx)
+	switch req.Action {
+	case jobs.BulkDelete:
+		_, err := r.Leads.Update(ctx, tenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
+			return l.SoftDelete(p.Actor, now), nil
+		})
+		return err
+	case jobs.BulkRestore:
+		_, err := r.Leads.Update(lead.WithDeleted(ctx), tenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
+			return l.Restore(p.Actor, now)
+		})
+		return err
 	}
-	_, err := r.Leads.Update(ctx, tenantID, id, 0, func(l *lead.Lead) ([]lead.Event, error) {
-		return Change(l, req, p.Actor, acct, now)
-	})
+	patch, err := Patch(req)
+	if err != nil {
+		return err
+	}
+	changes := leadchange.Service{Store: r.Leads, Now: func() time.Time { return now }}
+	_, err = changes.Apply(ctx, tenantID, p.Actor, acct, leadchange.Request{LeadID: id, Patch: patch})
 	return err
 }
 
-// Change applies a bulk action to one lead and returns its history
-// entries (none when the lead already was as asked).
-func Change(l *lead.Lead, req jobs.BulkRequest, actor lead.Actor, acct account.Account, now time.Time) ([]lead.Event, error) {
+// Patch is the lead patch of a bulk action other than delete and restore.
+func Patch(req jobs.BulkRequest) (lead.Patch, error) {
 	var patch lead.Patch
 	switch req.Action {
 	case jobs.BulkClassify:
@@ -160,12 +177,8 @@ func Change(l *lead.Lead, req jobs.BulkRequest, actor lead.Actor, acct account.A
 		if req.SubState != "" {
 			patch.SubState = &req.SubState
 		}
-	case jobs.BulkDelete:
-		return l.SoftDelete(actor, now), nil
-	case jobs.BulkRestore:
-		return l.Restore(actor, now)
 	default:
-		return nil, fmt.Errorf("unknown bulk action %q", req.Action)
+		return patch, fmt.Errorf("unknown bulk action %q", req.Action)
 	}
-	return l.Apply(patch, actor, acct, now)
+	return patch, nil
 }

@@ -1,6 +1,6 @@
 // Package capture turns a capture request (the JSON body of
 // POST /v1/capture/leads, or a plain HTML form post) into a validated,
-// normalized lead.Capture ready for the store.
+// normalized lead.Capture ready for the capture use case (leadcapture).
 //
 // It is pure: no AWS SDK, no I/O. Every bad field of a request is reported
 // at once in a *lead.InvalidError whose field names are JSON paths

@@ -13,52 +13,55 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/leadcapture"
 	"github.com/leadflow/leadflow/internal/outbox"
 )
 
-// Capture stores one capture: a new lead when none of its identity keys
-// exists, otherwise an append to the lead owning the first existing key (in
-// c.Keys() order). The site's per-IP rate limit is enforced in the same
-// transaction, so a refused capture writes nothing.
+// The capture's writes. What a capture does (a new lead or an append, what
+// the append changes, duplicate candidates, retries) is decided by the
+// capture use case in internal/leadcapture; the store persists the
+// lead.CaptureWrite it is handed and reports what stopped it:
 //
-// A new capture is one TransactWriteItems. A repeat costs that cancelled
-// transaction (whose reasons name the owning lead), a consistent read of the
-// lead and one more transaction conditional on the version read.
+//   - CreateLead is one TransactWriteItems. When a key exists, the
+//     cancelled transaction's reasons name the lead holding it (and, for
+//     an external id, the fingerprint of its last capture): one round trip
+//     tells a new person from a known one.
+//   - A repeat costs that cancelled transaction, a consistent read of the
+//     lead (Lead) and one AppendCapture conditional on the version read.
 //
-// A capture whose external id was stored by a capture with the same
-// fingerprint (a retry of the same body) writes nothing and answers as a
-// repeat (Created false, the same ids). When the keys point to different leads, the capture
-// joins the lead of the first (strongest) key, moves no key, and records
-// the other leads as duplicate candidates (see DuplicateCandidates).
-//
-// Errors a retry can fix (throttling, 5xx, lost races) are wrapped so
-// that errors.As finds interface{ Retryable() bool }; others are not.
+// The site's per-IP rate limit and the site key are checked in the same
+// transaction, so a refused capture writes nothing. Errors a retry can fix
+// (throttling, 5xx, lost races) are wrapped so that errors.As finds
+// interface{ Retryable() bool }; others are not.
+
+// Capture runs the capture use case (leadcapture.Service) over this store at
+// the store's clock (see At), for callers holding the store: the demo
+// seed, schedbench and the store's own tests. The HTTP handlers, the ads
+// fetcher and the import runner call the use case (wired in internal/app).
 func (st *Store) Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
-	res, err := st.capture(ctx, site, c)
-	return res, transient(err)
+	return leadcapture.Service{Store: st, Now: st.now}.Capture(ctx, site, c)
 }
 
-func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
-	now := st.now().UTC()
-	tenant := site.TenantID
-	l, history := lead.New(tenant, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now), c, now)
-	var then []lead.Event
-	if c.Then != nil {
-		var err error
-		if then, err = c.Then(&l); err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
-		}
-		if l.OwnerID != "" || l.ScheduledChange != nil {
-			return lead.CaptureResult{}, errors.New("capture: Then may not set an owner or a scheduled change")
-		}
-	}
-	keys := c.Keys()
-	fp := c.Fingerprint()
+// CreateLead writes w as a new lead: its META item and every key in
+// w.Keys, each conditional on not existing, with its history, counters,
+// list indexes, the outbox event of a new lead and its conversation. A
+// cancelled transaction with transient reasons only is retried as is
+// (ErrContention after maxAttempts); one that found keys taken or the rate
+// limit reached is reported in the outcome; a revoked site key is
+// account.ErrSiteKeyRevoked.
+func (st *Store) CreateLead(ctx context.Context, site account.Site, w lead.CaptureWrite) (lead.CaptureOutcome, error) {
+	out, err := st.createLead(ctx, site, w)
+	return out, transient(err)
+}
+
+func (st *Store) createLead(ctx context.Context, site account.Site, w lead.CaptureWrite) (lead.CaptureOutcome, error) {
+	tenant, c, l, now := site.TenantID, w.Capture, w.Lead, w.At
+	keys := w.Keys
 	rl := st.rateLimit(site, c, now)
 
 	meta, err := leadItem(l)
 	if err != nil {
-		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+		return lead.CaptureOutcome{}, err
 	}
 	items := []types.TransactWriteItem{{Put: &types.Put{
 		TableName: st.table, Item: meta, ConditionExpression: aws.String("attribute_not_exists(PK)"),
@@ -66,7 +69,7 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 	for _, k := range keys {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName:                           st.table,
-			Item:                                keyItem(tenant, k, l, fp),
+			Item:                                keyItem(tenant, k, l, w.Fingerprint),
 			ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
@@ -77,202 +80,132 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 		rlIdx = len(items)
 		items = append(items, rl...)
 	}
-	evs, err := st.eventItems(tenant, l.ID, append(history, then...), now)
+	evs, err := st.eventItems(tenant, l.ID, w.Events, now)
 	if err != nil {
-		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+		return lead.CaptureOutcome{}, err
 	}
 	items = append(items, evs...)
 	items = append(items, st.counterItems(tenant, nil, &l)...)
 	ix, err := st.indexWrites(nil, l)
 	if err != nil {
-		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+		return lead.CaptureOutcome{}, err
 	}
 	items = append(items, ix...)
 	// The new lead's side effects (assignment, …) go out through the outbox.
 	items = append(items, st.outboxPut(outbox.NewLeadCreated(tenant, l.ID, now)))
 	msgs, err := st.messageItems(tenant, l.ID, c.Conversation)
 	if err != nil {
-		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+		return lead.CaptureOutcome{}, err
 	}
 	items, overflow := st.fill(items, msgs)
 
-	owners := map[lead.IdentityKey]string{}
+	keyIdx := map[int]lead.IdentityKey{}
+	for i, k := range keys {
+		keyIdx[1+i] = k
+	}
 	for attempt := 1; ; attempt++ {
-		reasons, err := st.transact(ctx, items)
-		if err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: new lead: %w", err)
-		}
-		if reasons == nil {
-			if err := st.batchPut(ctx, overflow); err != nil {
-				return lead.CaptureResult{}, fmt.Errorf("capture: conversation: %w", err)
-			}
-			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: true}, nil
-		}
-		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
-			return lead.CaptureResult{}, fmt.Errorf("capture: %w", account.ErrSiteKeyRevoked)
-		}
-		if c.ExternalID != "" && failed(reasons, 1) {
-			// keys[0] is the external id. A redelivery (ads) or a retry of
-			// the same body: nothing was written; answer with the lead.
-			if c.ReplayNoop {
-				return st.replayResult(ctx, tenant, keys[0], reasons[1].Item)
-			}
-			res, retried, err := st.retried(ctx, tenant, keys[0], reasons[1].Item, fp)
-			if err != nil || retried {
-				return res, err
-			}
-		}
-		if failed(reasons, rlIdx) {
-			return lead.CaptureResult{}, rateLimited(now)
-		}
-		taken := false
-		for i, k := range keys {
-			if failed(reasons, 1+i) {
-				taken = true
-				owners[k] = str(reasons[1+i].Item, "lead_id")
-			}
-		}
-		if taken {
-			return st.captureRepeat(ctx, site, c, fp, now, owners)
+		out, reasons, err := st.captureTransact(ctx, items, overflow, keyIdx, rlIdx, now)
+		if err != nil || out.Written || out.RateLimited != nil || out.Taken != nil {
+			return out, err
 		}
 		if err := retryable(reasons); err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: new lead: %w", err)
+			return lead.CaptureOutcome{}, err
 		}
 		if attempt >= maxAttempts {
-			return lead.CaptureResult{}, fmt.Errorf("capture: new lead after %d attempts: %w", attempt, ErrContention)
+			return lead.CaptureOutcome{}, fmt.Errorf("after %d attempts: %w", attempt, ErrContention)
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+			return lead.CaptureOutcome{}, err
 		}
 	}
 }
 
-// captureRepeat appends c to the lead owning the first existing key.
-// owners maps identity keys known to exist to their lead id ("" when the
-// cancellation did not say).
-func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Capture, fp string, now time.Time, owners map[lead.IdentityKey]string) (lead.CaptureResult, error) {
-	tenant := site.TenantID
-	keys := c.Keys()
-	for attempt := 1; ; attempt++ {
-		if attempt > 1 && c.ExternalID != "" {
-			// A concurrent retry of the same body may have been stored
-			// since the last attempt read the lead.
-			res, retried, err := st.retried(ctx, tenant, keys[0], nil, fp)
-			if err != nil || retried {
-				return res, err
+// captureTransact runs a capture's transaction (and, once it commits, the
+// conversation items that did not fit) and reads a cancellation: a
+// revoked site key (the check at rlIdx-1) is an error; the rate limit (at
+// rlIdx) and the keys found taken (keyIdx: item index → key, with what the
+// cancelled put said of the holder) go in the outcome. The reasons come
+// back for the caller's own reading.
+func (st *Store) captureTransact(ctx context.Context, items []types.TransactWriteItem, overflow []map[string]types.AttributeValue,
+	keyIdx map[int]lead.IdentityKey, rlIdx int, now time.Time) (lead.CaptureOutcome, []types.CancellationReason, error) {
+	reasons, err := st.transact(ctx, items)
+	if err != nil {
+		return lead.CaptureOutcome{}, nil, err
+	}
+	if reasons == nil {
+		if err := st.batchPut(ctx, overflow); err != nil {
+			return lead.CaptureOutcome{}, nil, fmt.Errorf("conversation: %w", err)
+		}
+		return lead.CaptureOutcome{Written: true}, nil, nil
+	}
+	if rlIdx >= 0 && failed(reasons, rlIdx-1) {
+		return lead.CaptureOutcome{}, nil, account.ErrSiteKeyRevoked
+	}
+	var out lead.CaptureOutcome
+	if failed(reasons, rlIdx) {
+		out.RateLimited = rateLimited(now)
+	}
+	for i, k := range keyIdx {
+		if failed(reasons, i) {
+			if out.Taken == nil {
+				out.Taken = map[lead.IdentityKey]lead.KeyHolder{}
 			}
-		}
-		var ownerID string
-		for _, k := range keys {
-			o, known := owners[k]
-			if known && o == "" {
-				// The cancellation did not carry the old item; read the key.
-				var err error
-				if o, err = st.keyOwner(ctx, tenant, k); err != nil {
-					return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
-				}
-				owners[k] = o
-				if o == "" { // deleted meanwhile
-					delete(owners, k)
-					continue
-				}
-			}
-			if known && ownerID == "" {
-				ownerID = o
-			}
-		}
-		if ownerID == "" {
-			// Every key we saw taken is gone again; start over as new.
-			return st.capture(ctx, site, c)
-		}
-		l, err := st.getLead(ctx, tenant, ownerID)
-		if errors.Is(err, lead.ErrNotFound) && attempt < maxAttempts {
-			// Purged since its key was read (META and keys go in one
-			// transaction): see who holds the keys now.
-			if err := st.rereadOwners(ctx, tenant, ownerID, owners); err != nil {
-				return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
-			}
-			continue
-		}
-		if err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: read lead %s: %w", ownerID, err)
-		}
-		before := l.Keys()
-		prev := l
-		events := l.Absorb(c, now, func(k lead.IdentityKey) bool {
-			o, ok := owners[k]
-			return ok && o != l.ID
-		})
-		oldVersion := l.Version
-		l.Version++
-		put := added(before, l.Keys())
-		if c.ExternalID != "" && containsKey(before, keys[0]) {
-			put = append(put, keys[0]) // the new body's fingerprint
-		}
-		dups := lead.Conflicts(keys, owners, l.ID, now)
-		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, fp, now, &prev, l, oldVersion, put, events, dups)
-		if err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
-		}
-		reasons, err := st.transact(ctx, items)
-		if err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
-		}
-		if reasons == nil {
-			if err := st.batchPut(ctx, overflow); err != nil {
-				return lead.CaptureResult{}, fmt.Errorf("capture: conversation: %w", err)
-			}
-			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: false}, nil
-		}
-		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
-			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", account.ErrSiteKeyRevoked)
-		}
-		if failed(reasons, rlIdx) {
-			return lead.CaptureResult{}, rateLimited(now)
-		}
-		progress := failed(reasons, 0) // version moved: re-read
-		for i, k := range keyIdx {
-			if failed(reasons, i) {
-				owners[k] = str(reasons[i].Item, "lead_id")
-				progress = true
-			}
-		}
-		if !progress {
-			if err := retryable(reasons); err != nil {
-				return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
-			}
-		}
-		if attempt >= maxAttempts {
-			return lead.CaptureResult{}, fmt.Errorf("capture: repeat after %d attempts: %w", attempt, ErrContention)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+			out.Taken[k] = keyHolder(reasons[i].Item)
 		}
 	}
+	return out, reasons, nil
 }
 
-// rereadOwners refreshes the keys owners attributes to a lead that is
-// gone. A key still naming it would send the capture round in circles, so
-// it is an error rather than a retry.
-func (st *Store) rereadOwners(ctx context.Context, tenant, gone string, owners map[lead.IdentityKey]string) error {
-	for k, o := range owners {
-		if o != gone {
-			continue
-		}
-		now, err := st.keyOwner(ctx, tenant, k)
-		if err != nil {
-			return err
-		}
-		switch now {
-		case gone:
-			return fmt.Errorf("identity key %s names missing lead %s", k.Kind, gone)
-		case "":
-			delete(owners, k)
-		default:
-			owners[k] = now
+// AppendCapture writes w over the lead it was decided on: the lead's META
+// item conditional on w.Prev's version, the keys w adds (each free or the
+// lead's own; an external id's also free of w's fingerprint, so a
+// concurrent retry of the same body is seen), the duplicate candidates,
+// the history, counters, purge and list-index changes and the
+// conversation. One TransactWriteItems; a cancellation is reported in the
+// outcome (nothing in it when the reasons were transient only: read and
+// decide again) or, when it cannot be retried, as an error.
+func (st *Store) AppendCapture(ctx context.Context, site account.Site, w lead.CaptureWrite) (lead.CaptureOutcome, error) {
+	out, err := st.appendCapture(ctx, site, w)
+	return out, transient(err)
+}
+
+func (st *Store) appendCapture(ctx context.Context, site account.Site, w lead.CaptureWrite) (lead.CaptureOutcome, error) {
+	if w.Prev == nil {
+		return lead.CaptureOutcome{}, errors.New("append capture: no lead read")
+	}
+	items, keyIdx, rlIdx, overflow, err := st.repeatItems(site.TenantID, site, w.Capture, w.Fingerprint, w.At, w.Prev, w.Lead, w.Prev.Version, w.Keys, w.Events, w.Duplicates)
+	if err != nil {
+		return lead.CaptureOutcome{}, err
+	}
+	out, reasons, err := st.captureTransact(ctx, items, overflow, keyIdx, rlIdx, w.At)
+	if err != nil || out.Written {
+		return out, err
+	}
+	out.VersionMoved = failed(reasons, 0) // the lead changed since it was read
+	if !out.VersionMoved && out.Taken == nil && out.RateLimited == nil {
+		if err := retryable(reasons); err != nil {
+			return lead.CaptureOutcome{}, err
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// KeyHolder reads identity key k's item (consistently): who holds it now.
+// A key nobody holds is the zero KeyHolder.
+func (st *Store) KeyHolder(ctx context.Context, tenant string, k lead.IdentityKey) (lead.KeyHolder, error) {
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: st.table, Key: key(identityPK(tenant, k), skKey), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return lead.KeyHolder{}, transient(fmt.Errorf("identity key %s: %w", k.Kind, err))
+	}
+	return keyHolder(out.Item), nil
+}
+
+// keyHolder reads a key item (or a cancelled put's old item: nil when the
+// cancellation did not carry it).
+func keyHolder(it map[string]types.AttributeValue) lead.KeyHolder {
+	return lead.KeyHolder{LeadID: str(it, "lead_id"), ContactID: str(it, "contact_id"), Fingerprint: str(it, attrFingerprint)}
 }
 
 // repeatItems builds the transaction of a repeat capture. keyIdx maps item
@@ -336,45 +269,9 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, f
 	return items, keyIdx, rlIdx, overflow, nil
 }
 
-// replayResult answers a ReplayNoop capture whose external id k exists,
-// from the cancelled put's old item (or a read when it did not come back).
-func (st *Store) replayResult(ctx context.Context, tenant string, k lead.IdentityKey, old map[string]types.AttributeValue) (lead.CaptureResult, error) {
-	leadID, contactID := str(old, "lead_id"), str(old, "contact_id")
-	if leadID == "" {
-		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: st.table, Key: key(identityPK(tenant, k), skKey), ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return lead.CaptureResult{}, fmt.Errorf("capture: replay: %w", err)
-		}
-		leadID, contactID = str(out.Item, "lead_id"), str(out.Item, "contact_id")
-	}
-	return lead.CaptureResult{LeadID: leadID, ContactID: contactID, Created: false}, nil
-}
-
 // attrFingerprint is the attribute of an external id's key item holding
 // the fingerprint of the last capture with that id.
 const attrFingerprint = "fp"
-
-// retried answers a capture whose external id k exists when the key item
-// (old, or read when nil or incomplete) holds the capture's fingerprint fp:
-// a retry of the same body, answered like any capture of a known person
-// (api.md: 200, "created": false, the same ids), writing nothing.
-func (st *Store) retried(ctx context.Context, tenant string, k lead.IdentityKey, old map[string]types.AttributeValue, fp string) (lead.CaptureResult, bool, error) {
-	if str(old, "lead_id") == "" {
-		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: st.table, Key: key(identityPK(tenant, k), skKey), ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return lead.CaptureResult{}, false, fmt.Errorf("capture: retry check: %w", err)
-		}
-		old = out.Item
-	}
-	if old == nil || str(old, attrFingerprint) != fp {
-		return lead.CaptureResult{}, false, nil
-	}
-	return lead.CaptureResult{LeadID: str(old, "lead_id"), ContactID: str(old, "contact_id")}, true, nil
-}
 
 // skDup prefixes a lead's duplicate candidates:
 // SK=DUP#<other lead id>#<key kind>#<key value>, one item per key the
@@ -561,26 +458,6 @@ func (st *Store) batchPut(ctx context.Context, items []map[string]types.Attribut
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
 	return st.batchWrite(ctx, "batch write", reqs)
-}
-
-// added returns the keys in after that are not in before.
-func added(before, after []lead.IdentityKey) []lead.IdentityKey {
-	var out []lead.IdentityKey
-	for _, k := range after {
-		if !containsKey(before, k) && !containsKey(out, k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func containsKey(keys []lead.IdentityKey, k lead.IdentityKey) bool {
-	for _, x := range keys {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // retryable returns nil when a cancelled transaction failed only for

@@ -246,7 +246,7 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		items = append(items, ix...)
 		before, after := lead.ContactKeys(orig.Contact), lead.ContactKeys(l.Contact)
 		removedStart := len(items)
-		for _, k := range added(after, before) {
+		for _, k := range lead.AddedKeys(after, before) {
 			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
 				TableName:                 st.table,
 				Key:                       key(identityPK(tenantID, k), skKey),
@@ -255,7 +255,7 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 			}})
 		}
 		addedStart := len(items)
-		for _, k := range added(before, after) {
+		for _, k := range lead.AddedKeys(before, after) {
 			items = append(items, st.putKey(tenantID, k, l))
 		}
 		// A state change moves the lead between attribution counts.

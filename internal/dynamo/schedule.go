@@ -215,7 +215,7 @@ func (st *Store) MarkSent(ctx context.Context, d lead.DueChange, at time.Time) e
 func (st *Store) Lead(ctx context.Context, tenantID, leadID string) (lead.Lead, error) {
 	l, err := st.getLead(ctx, tenantID, leadID)
 	if err != nil {
-		return l, fmt.Errorf("get lead %s: %w", leadID, err)
+		return l, transient(fmt.Errorf("get lead %s: %w", leadID, err))
 	}
 	return l, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -20,13 +19,9 @@ import (
 // ErrContention is wrapped by errors returned after a write lost too many
 // races (transaction conflicts or version changes) in a row. The request
 // may be retried as is. Packages that must not import this one (httpapi)
-// can detect it with errors.As on interface{ Retryable() bool }.
-var ErrContention error = contentionError{}
-
-type contentionError struct{}
-
-func (contentionError) Error() string   { return "dynamo: write contention, retry later" }
-func (contentionError) Retryable() bool { return true }
+// can detect it with errors.As on interface{ Retryable() bool }. It is
+// lead.ErrContention, which the use cases above the store return too.
+var ErrContention = lead.ErrContention
 
 // siteCacheTTL bounds how stale a cached site may be. Lambda instances are
 // reused, so the cache saves a read on most captures.
@@ -260,15 +255,4 @@ func reasonCode(r []types.CancellationReason, i int) string {
 func failed(r []types.CancellationReason, i int) bool { return reasonCode(r, i) == codeCondition }
 
 // backoff sleeps a jittered, growing delay before attempt (1-based).
-func backoff(ctx context.Context, attempt int) error {
-	d := 4 * time.Millisecond << min(attempt, 6) // 8ms .. 256ms
-	d = d/2 + rand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func backoff(ctx context.Context, attempt int) error { return lead.Backoff(ctx, attempt) }

@@ -21,7 +21,9 @@ type Sites interface {
 
 // Captures stores one capture: a new lead, or an append to the lead of the
 // same person. It enforces the site's per-IP rate limit (returning
-// *lead.RateLimitedError) in the same transaction.
+// *lead.RateLimitedError) in the same transaction. The capture use case,
+// leadcapture.Service (internal/leadcapture), is what internal/app
+// wires here: the decision between a new lead and an append lives there.
 type Captures interface {
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
 }

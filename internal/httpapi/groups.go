@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
@@ -57,15 +56,7 @@ func (s *server) groupCreate(w http.ResponseWriter, r *http.Request) {
 
 // checkGroups accepts ids of existing groups of the tenant.
 func (s *server) checkGroups(r *http.Request, tenantID, field string, ids []string) error {
-	for _, id := range ids {
-		if _, err := s.Groups.Group(r.Context(), tenantID, strings.TrimSpace(id)); err != nil {
-			if errors.Is(err, account.ErrNotFound) {
-				return &lead.InvalidError{Errors: []lead.FieldError{{Field: field, Code: "invalid", Detail: "No group of this account has the id " + id + "."}}}
-			}
-			return err
-		}
-	}
-	return nil
+	return s.leadChanges().CheckGroups(r.Context(), tenantID, field, ids)
 }
 
 // --- saved filters ---

@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/leadchange"
 	"github.com/leadflow/leadflow/internal/problem"
 	"github.com/leadflow/leadflow/internal/text"
 )
@@ -123,44 +124,21 @@ func (s *server) leadPatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Field errors from decoding are reported together with the ones Apply
-	// finds against the stored lead, so the caller sees every bad field.
 	patch, decodeErrs := decodePatch(body, acct)
 	if len(decodeErrs) > 0 && decodeErrs[0].Field == "body" {
 		problem.Invalid(w, decodeErrs)
 		return
 	}
-	if patch.OwnerID != nil {
-		if !p.IsAdmin() {
-			problem.Write(w, problem.New(http.StatusForbidden, "forbidden", "Only admins assign leads."))
-			return
-		}
-		if err := s.checkOwner(r, p.TenantID, *patch.OwnerID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	if patch.Groups != nil {
-		if err := s.checkGroups(r, p.TenantID, "groups", *patch.Groups); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	actor := userActor(p)
-	l, err := s.Leads.Update(r.Context(), p.TenantID, r.PathValue("id"), ifVersion, func(l *lead.Lead) ([]lead.Event, error) {
-		events, err := l.Apply(patch, actor, acct, s.Now().UTC())
-		if len(decodeErrs) == 0 {
-			return events, err
-		}
-		all := &lead.InvalidError{Errors: decodeErrs}
-		var invalid *lead.InvalidError
-		if errors.As(err, &invalid) {
-			all.Errors = append(all.Errors, invalid.Errors...)
-		} else if err != nil {
-			return nil, err
-		}
-		return nil, all
+	// The rules (who may change what, validation, provenance, the
+	// scheduled change a manual state change cancels, history) are the
+	// lead-change use case's.
+	l, err := s.leadChanges().Patch(r.Context(), p, acct, leadchange.Request{
+		LeadID: r.PathValue("id"), IfVersion: ifVersion, Patch: patch, Invalid: decodeErrs,
 	})
+	if errors.Is(err, leadchange.ErrAdminsOnly) {
+		problem.Write(w, problem.New(http.StatusForbidden, "forbidden", "Only admins assign leads."))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -169,16 +147,20 @@ func (s *server) leadPatch(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toLeadJSON(l))
 }
 
+// leadChanges is the lead-change use case over the handlers' stores.
+func (s *server) leadChanges() leadchange.Service {
+	return leadchange.Service{Store: leadChangeStore{s.Accounts, s.Groups, s.Leads}, Now: s.Now}
+}
+
+type leadChangeStore struct {
+	Accounts
+	Groups
+	Leads
+}
+
 // checkOwner accepts "" (unassign) or an active user of the tenant.
 func (s *server) checkOwner(r *http.Request, tenantID, ownerID string) error {
-	if ownerID == "" {
-		return nil
-	}
-	u, err := s.Accounts.User(r.Context(), tenantID, ownerID)
-	if errors.Is(err, account.ErrNotFound) || (err == nil && !u.Active) {
-		return &lead.InvalidError{Errors: []lead.FieldError{{Field: "owner_id", Code: "invalid", Detail: "No active user of this account has this id."}}}
-	}
-	return err
+	return s.leadChanges().CheckOwner(r.Context(), tenantID, ownerID)
 }
 
 // parseIfMatch reads If-Match as a lead version: `"3"`, `W/"3"`, `3` or `*`

@@ -47,7 +47,8 @@ type Store interface {
 	PrepareImport(ctx context.Context, tenantID string, m importer.Meta) (bool, error)
 }
 
-// Captures stores a capture (the DynamoDB store).
+// Captures stores a capture: the capture use case, leadcapture.Service
+// (wired by internal/app), decides a new lead or an append.
 type Captures interface {
 	Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error)
 }
