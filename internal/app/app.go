@@ -28,6 +28,7 @@ import (
 	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
+	"github.com/leadflow/leadflow/internal/outbox"
 	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/s3store"
@@ -224,7 +225,7 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	if a.Queue == nil {
 		return nil, fmt.Errorf("app: the sweeper needs LEADFLOW_JOBS_QUEUE_URL")
 	}
-	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
+	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Reminders: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
 // captures stores captures; the store records each new lead's assignment
@@ -237,7 +238,9 @@ func (a *App) Dispatcher() (*dispatcher.Dispatcher, error) {
 	if a.Queue == nil {
 		return nil, fmt.Errorf("app: the dispatcher needs LEADFLOW_JOBS_QUEUE_URL")
 	}
-	return dispatcher.New(a.Queue, a.Store, a.Logger, time.Now), nil
+	d := dispatcher.New(a.Queue, a.Store, a.Logger, time.Now)
+	d.Consumers[outbox.TypeTaskDue] = []dispatcher.Consumer{dispatcher.TaskDue(a.Store, time.Now)}
+	return d, nil
 }
 
 // NewDynamoDBStreams is the DynamoDB Streams client of the local stream
