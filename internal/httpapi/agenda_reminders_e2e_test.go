@@ -45,7 +45,7 @@ func TestAgendaRemindersFireOnceThroughTheOutbox(t *testing.T) {
 		return s.expect(s.call("POST", "/v1/leads/"+id+"/tasks", s.agent, body), http.StatusCreated).json(t)["id"].(string)
 	}
 	timed := create(map[string]any{"description": "Ligar de volta", "due_date": "2026-03-08", "due_time": "10:00"}) // 14:00Z (EDT)
-	create(map[string]any{"description": "Mandar proposta", "due_date": "2026-03-08"})                                // all-day: 05:00Z (EST)
+	create(map[string]any{"description": "Mandar proposta", "due_date": "2026-03-08"})                              // all-day: 05:00Z (EST)
 	completed := create(map[string]any{"description": "Completed before its time", "due_date": "2026-03-08", "due_time": "09:00"})
 	moved := create(map[string]any{"description": "Moved to the next day", "due_date": "2026-03-08", "due_time": "09:30"})
 	deleted := create(map[string]any{"description": "Deleted before its time", "due_date": "2026-03-08", "due_time": "09:45"})
