@@ -64,7 +64,7 @@ test.describe('agenda', () => {
     // The reminder of an all-day record fires at the start of its day, so at
     // once: the badge counts it without a reload.
     await expect.poll(async () => Number(await badge(page).getAttribute('data-count')), { timeout: 60_000 }).toBe(before + 1);
-    await expect(page.getByRole('link', { name: `My tasks, ${before + 1} due now` })).toBeVisible();
+    await expect(page.getByRole('link', { name: `My tasks (${before + 1} due now)` })).toBeVisible();
 
     // Done: it leaves My tasks and the badge, and stays on the lead.
     await row.getByRole('checkbox', { name: `Done: ${edited}` }).check();
