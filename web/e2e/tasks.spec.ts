@@ -67,7 +67,7 @@ test.describe('agenda', () => {
     await expect(page.getByRole('link', { name: `My tasks (${before + 1} due now)` })).toBeVisible();
 
     // Done: it leaves My tasks and the badge, and stays on the lead.
-    await row.getByRole('checkbox', { name: `Done: ${edited}` }).check();
+    await row.getByRole('checkbox', { name: `Done: ${edited}` }).click();
     await expect(today.getByText(edited, { exact: true })).toHaveCount(0);
     await expect.poll(async () => Number((await badge(page).getAttribute('data-count')) ?? 0)).toBe(before);
     await page.getByRole('combobox', { name: 'Status' }).selectOption('done');

@@ -105,7 +105,7 @@ function Group({ bucket, items, leadName }: { bucket: Bucket; items: Task[]; lea
               return (
                 <tr key={x.id} className={x.overdue ? 'task-overdue' : ''}>
                   <td>
-                    <input type="checkbox" aria-label={t('tasks.doneToggle', { name: short })} checked={x.done} disabled={update.isPending} onChange={(e) => update.mutate({ task: x, body: { done: e.target.checked } })} />
+                    <input type="checkbox" aria-label={t('tasks.doneToggle', { name: short })} checked={update.isPending && update.variables?.task.id === x.id ? !!update.variables.body.done : x.done} disabled={update.isPending} onChange={(e) => update.mutate({ task: x, body: { done: e.target.checked } })} />
                   </td>
                   <td className="task-text">{x.description}</td>
                   <td>

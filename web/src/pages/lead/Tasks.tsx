@@ -192,6 +192,7 @@ export function TasksTab({ leadId }: { leadId: string }) {
                   task={x}
                   selected={selected.has(x.id)}
                   onSelect={() => toggle(x.id)}
+                  pendingDone={update.isPending && update.variables?.task.id === x.id ? update.variables.body.done : undefined}
                   onDone={(done) => update.mutate({ task: x, body: { done } })}
                   onEdit={() => startEdit(x)}
                   busy={update.isPending}
@@ -205,7 +206,23 @@ export function TasksTab({ leadId }: { leadId: string }) {
   );
 }
 
-function TaskRow({ task: x, selected, onSelect, onDone, onEdit, busy }: { task: Task; selected: boolean; onSelect: () => void; onDone: (done: boolean) => void; onEdit: () => void; busy: boolean }) {
+function TaskRow({
+  task: x,
+  selected,
+  pendingDone,
+  onSelect,
+  onDone,
+  onEdit,
+  busy,
+}: {
+  task: Task;
+  selected: boolean;
+  pendingDone?: boolean;
+  onSelect: () => void;
+  onDone: (done: boolean) => void;
+  onEdit: () => void;
+  busy: boolean;
+}) {
   const { t } = useTranslation();
   const userName = useUserName();
   const typeLabel = useTypeLabel();
@@ -216,7 +233,7 @@ function TaskRow({ task: x, selected, onSelect, onDone, onEdit, busy }: { task: 
         <input type="checkbox" aria-label={t('tasks.select', { name: short })} checked={selected} onChange={onSelect} />
       </td>
       <td>
-        <input type="checkbox" aria-label={t('tasks.doneToggle', { name: short })} checked={x.done} disabled={busy} onChange={(e) => onDone(e.target.checked)} />
+        <input type="checkbox" aria-label={t('tasks.doneToggle', { name: short })} checked={pendingDone ?? x.done} disabled={busy} onChange={(e) => onDone(e.target.checked)} />
       </td>
       <td>
         <p className="task-text">{x.description}</p>
