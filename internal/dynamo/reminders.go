@@ -46,7 +46,8 @@ const (
 func remindGSI2PK(shard int) string       { return "REMIND#" + strconv.Itoa(shard) }
 func dueNowPK(tenant, user string) string { return "T#" + tenant + "#DUENOW#" + user }
 
-// errFired is a fire transaction refused: the reminder fired or moved.
+// errFired is a once-only transaction refused: the reminder fired or
+// moved, or the record changed since.
 var errFired = errors.New("reminder already fired or moved")
 
 func remindItem(t task.Task, r task.Reminder) map[string]types.AttributeValue {
@@ -131,11 +132,18 @@ func (st *Store) FireReminder(ctx context.Context, r task.Reminder, now time.Tim
 	allDay, _ := it["all_day"].(*types.AttributeValueMemberBOOL)
 	ev := outbox.NewTaskDue(r.TenantID, outbox.TaskDue{TaskID: r.TaskID, LeadID: r.LeadID, AssigneeID: r.AssigneeID,
 		RemindAt: r.At.UTC(), DueAt: due, AllDay: allDay != nil && allDay.Value, Description: str(it, "description")}, now)
-	err = st.retryTx(ctx, "fire reminder "+r.TaskID, []types.TransactWriteItem{
+	return st.unlessFirstFails(ctx, "fire reminder "+r.TaskID, []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: st.table, Key: k, ConditionExpression: aws.String("remind_at = :r AND assignee_id = :a"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":r": s(at), ":a": s(r.AssigneeID)}}},
 		st.outboxPut(ev),
-	}, func(reasons []types.CancellationReason) error {
+	})
+}
+
+// unlessFirstFails runs a transaction whose first item is the condition
+// that makes it happen once: false (and no error) when that condition
+// failed, true when it committed.
+func (st *Store) unlessFirstFails(ctx context.Context, what string, items []types.TransactWriteItem) (bool, error) {
+	err := st.retryTx(ctx, what, items, func(reasons []types.CancellationReason) error {
 		if failed(reasons, 0) {
 			return errFired
 		}
@@ -157,21 +165,12 @@ func (st *Store) RecordDueNow(ctx context.Context, tenant string, p outbox.TaskD
 	if err != nil {
 		return false, fmt.Errorf("record due now %s: %w", p.TaskID, err)
 	}
-	err = st.retryTx(ctx, "record due now "+p.TaskID, []types.TransactWriteItem{
+	return st.unlessFirstFails(ctx, "record due now "+p.TaskID, []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{TableName: st.table, Key: key(leadPK(tenant, p.LeadID), skTask+p.TaskID),
 			ConditionExpression:       aws.String("attribute_exists(PK) AND done = :f AND assignee_id = :a AND remind_at = :r"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}, ":a": s(p.AssigneeID), ":r": s(p.RemindAt.UTC().Format(dueLayout))}}},
 		{Put: &types.Put{TableName: st.table, Item: it}},
-	}, func(reasons []types.CancellationReason) error {
-		if failed(reasons, 0) {
-			return errFired
-		}
-		return nil
 	})
-	if errors.Is(err, errFired) {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // DueNow lists a user's due-now notifications (at most limit): one Query
