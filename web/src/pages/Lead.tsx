@@ -416,6 +416,7 @@ function useShow() {
     if (Array.isArray(v)) return v.map(String).join(', ');
     const o = v as Record<string, unknown>;
     if (typeof o.state === 'string' && typeof o.at === 'string') return `${t(`states.${o.state}`)} @ ${fmt.dateTime(o.at)}`;
+    if (typeof o.description === 'string') return [o.description, o.due_date, o.due_time, o.done ? '✓' : ''].filter(Boolean).join(' · '); // an agenda record
     return JSON.stringify(v);
   };
 }
