@@ -1,6 +1,6 @@
 // The agenda's server state (TanStack Query): records on a lead, my tasks,
 // presets, types, statistics and the due-now badge.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, query, request } from './client';
 import type { Page } from './types';
 
@@ -166,4 +166,18 @@ export function bucketOf(t: Pick<Task, 'done' | 'overdue' | 'due_date'>, today: 
   if (t.overdue) return 'overdue';
   if (!t.due_date) return 'undated';
   return t.due_date <= today ? 'today' : 'later';
+}
+
+/** The lead names of the records listed, one cached read per lead. */
+export function useLeadNames(ids: string[]): (id: string) => string | undefined {
+  const results = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: ['lead-name', id],
+      queryFn: ({ signal }: { signal: AbortSignal }) => get<{ name: string }>(`/v1/leads/${id}`, signal).then((l) => l.name),
+      staleTime: 5 * 60_000,
+      retry: false,
+    })),
+  });
+  const names = new Map(ids.map((id, i) => [id, results[i]?.data]));
+  return (id) => names.get(id);
 }

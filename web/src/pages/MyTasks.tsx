@@ -1,31 +1,15 @@
 // My tasks: the signed-in user's records (admins pick a user), overdue
 // first, then today, then later, each with its lead linked; filters by
 // type, due-date range and status live in the query string.
-import { useQueries } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
-import { get } from '../api/client';
 import { useMe, useTimezone, useUsers } from '../api/hooks';
-import { bucketOf, TASK_STATUSES, useMyTasks, useTaskMutations, useTaskTypes, useTypeLabel, type Bucket, type Task, type TaskStatus } from '../api/tasks';
+import { bucketOf, TASK_STATUSES, useLeadNames, useMyTasks, useTaskMutations, useTaskTypes, useTypeLabel, type Bucket, type Task, type TaskStatus } from '../api/tasks';
 import { zonedParts } from '../format';
 import { Empty, ErrorBox, Select, Spinner, TextField } from '../ui';
 import { DueLabel } from './lead/Tasks';
 
 const BUCKETS: Bucket[] = ['overdue', 'today', 'later', 'undated', 'done'];
-
-/** The lead names of the records listed, one cached read per lead. */
-function useLeadNames(ids: string[]): (id: string) => string | undefined {
-  const results = useQueries({
-    queries: ids.map((id) => ({
-      queryKey: ['lead-name', id],
-      queryFn: ({ signal }: { signal: AbortSignal }) => get<{ name: string }>(`/v1/leads/${id}`, signal).then((l) => l.name),
-      staleTime: 5 * 60_000,
-      retry: false,
-    })),
-  });
-  const names = new Map(ids.map((id, i) => [id, results[i]?.data]));
-  return (id) => names.get(id);
-}
 
 export default function MyTasksPage() {
   const { t } = useTranslation();

@@ -6,7 +6,7 @@ import { Link, useSearchParams } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { download, query } from '../api/client';
 import { useTimezone, useUserName } from '../api/hooks';
-import { useTaskStats, useTypeLabel } from '../api/tasks';
+import { useLeadNames, useTaskStats, useTypeLabel } from '../api/tasks';
 import { useFormat, zonedParts } from '../format';
 import { Button, Empty, ErrorBox, Spinner, TextField } from '../ui';
 
@@ -24,6 +24,7 @@ export default function TaskStatsPage() {
   const from = params.get('from') ?? `${today.slice(0, 8)}01`;
   const to = params.get('to') ?? today;
   const stats = useTaskStats(from, to);
+  const leadName = useLeadNames([...new Set((stats.data?.records ?? []).map((r) => r.lead_id))]);
   const [downloadError, setDownloadError] = useState<unknown>(null);
   const set = (k: string, v: string) => {
     const p = new URLSearchParams(params);
@@ -105,7 +106,7 @@ export default function TaskStatsPage() {
                       <td>{[r.due_date, r.due_time].filter(Boolean).join(' ') || '—'}</td>
                       <td>{t(`taskStats.statuses.${statusOf(r)}`)}</td>
                       <td>
-                        <Link to={`/leads/${r.lead_id}`}>{t('myTasks.openLead')}</Link>
+                        <Link to={`/leads/${r.lead_id}`}>{leadName(r.lead_id) || t('myTasks.openLead')}</Link>
                       </td>
                     </tr>
                   ))}
