@@ -28,7 +28,6 @@ import (
 	"github.com/leadflow/leadflow/internal/importjob"
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/openapi"
-	"github.com/leadflow/leadflow/internal/outbox"
 	"github.com/leadflow/leadflow/internal/purge"
 	"github.com/leadflow/leadflow/internal/queue"
 	"github.com/leadflow/leadflow/internal/s3store"
@@ -238,9 +237,7 @@ func (a *App) Dispatcher() (*dispatcher.Dispatcher, error) {
 	if a.Queue == nil {
 		return nil, fmt.Errorf("app: the dispatcher needs LEADFLOW_JOBS_QUEUE_URL")
 	}
-	d := dispatcher.New(a.Queue, a.Store, a.Logger, time.Now)
-	d.Consumers[outbox.TypeTaskDue] = []dispatcher.Consumer{dispatcher.TaskDue(a.Store, time.Now)}
-	return d, nil
+	return dispatcher.New(a.Queue, a.Store, a.Logger, time.Now).WithTaskDue(a.Store, time.Now), nil
 }
 
 // NewDynamoDBStreams is the DynamoDB Streams client of the local stream

@@ -85,6 +85,12 @@ func TaskDue(n DueNow, now func() time.Time) Consumer {
 	}
 }
 
+// WithTaskDue adds the task.due consumer (TaskDue) and returns d.
+func (d *Dispatcher) WithTaskDue(n DueNow, now func() time.Time) *Dispatcher {
+	d.Consumers[outbox.TypeTaskDue] = append(d.Consumers[outbox.TypeTaskDue], TaskDue(n, now))
+	return d
+}
+
 // parallel is how many events of a batch are delivered at once.
 const parallel = 10
 
