@@ -131,6 +131,9 @@ func run() error {
 	if err := demo.Seed(ctx, a.Store, issuer, secrets, time.Now().UTC()); err != nil {
 		return err
 	}
+	if err := demo.SeedTasks(ctx, a.Store, time.Now().UTC()); err != nil {
+		return err
+	}
 	if err := secrets.Write(envPath); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/text"
 )
 
 // answer is one form answer, from Meta's field_data or Google's
@@ -112,13 +113,8 @@ func adText(s string) string {
 	return truncate(strings.TrimSpace(s), capture.MaxUTMLen)
 }
 
-func truncate(s string, max int) string {
-	s = strings.ToValidUTF8(s, "")
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max])
-}
+// truncate cuts s to at most max characters.
+func truncate(s string, max int) string { return text.Truncate(s, max) }
 
 // MetaCapture turns a Graph API lead (and the webhook's ids, which fill in
 // what the lead read lacks) into a capture for site.

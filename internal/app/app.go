@@ -165,7 +165,7 @@ func (a *App) Sweeper() (*sweeper.Sweeper, error) {
 	if a.Queue == nil {
 		return nil, fmt.Errorf("app: the sweeper needs LEADFLOW_JOBS_QUEUE_URL")
 	}
-	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
+	return &sweeper.Sweeper{Due: a.Store, Purges: a.Store, Reminders: a.Store, Queue: a.Queue, Logger: a.Logger, Now: time.Now}, nil
 }
 
 // Dispatcher returns the outbox dispatcher (the DispatcherFunction's
@@ -174,7 +174,7 @@ func (a *App) Dispatcher() (*dispatcher.Dispatcher, error) {
 	if a.Queue == nil {
 		return nil, fmt.Errorf("app: the dispatcher needs LEADFLOW_JOBS_QUEUE_URL")
 	}
-	return dispatcher.New(a.Queue, a.Store, a.Logger, time.Now), nil
+	return dispatcher.New(a.Queue, a.Store, a.Logger, time.Now).WithTaskDue(a.Store, time.Now), nil
 }
 
 // NewDynamoDBStreams is the DynamoDB Streams client of the local stream

@@ -13,10 +13,20 @@ import (
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/demo"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/task"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
 
 // Seeding runs on every `make dev`: it must work on an empty table, be a
 // no-op the second time, and leave credentials that actually work.
@@ -38,6 +48,37 @@ func TestSeedIsIdempotentAndItsCredentialsWork(t *testing.T) {
 		if err := demo.Seed(ctx, st, hm, secrets, now); err != nil {
 			t.Fatal(err)
 		}
+		if err := demo.SeedTasks(ctx, st, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each demo user has records to see (an agent: overdue, today and
+	// later), the presets are there, and seeding again added none.
+	for user, want := range map[string][]string{demo.AgentID: {"overdue", "today", "later"}, demo.Agent2ID: {"overdue", "later"}, demo.AdminID: {"today"}} {
+		got := map[string]int{}
+		ts, _, err := st.Agenda(ctx, demo.TenantID, task.Query{Assignee: user, Status: task.StatusPending, Now: now, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := now.In(mustLoc(t, "America/Sao_Paulo")).Format(task.DateLayout)
+		for _, x := range ts {
+			switch {
+			case x.Overdue(now):
+				got["overdue"]++
+			case x.DueDate == today:
+				got["today"]++
+			default:
+				got["later"]++
+			}
+		}
+		for _, w := range want {
+			if got[w] != 1 {
+				t.Errorf("%s: records %v, want one %s (after two seeds)", user, got, w)
+			}
+		}
+	}
+	if ps, err := st.TaskPresets(ctx, demo.TenantID); err != nil || len(ps) != len(demo.Presets()) {
+		t.Errorf("presets %v %v", ps, err)
 	}
 	if err := secrets.Write(envPath); err != nil {
 		t.Fatal(err)

@@ -63,6 +63,34 @@ func New(q jobs.Sender, sent schedule.Sent, logger *slog.Logger, now func() time
 	}}
 }
 
+// DueNow records a user's due-now notification of a fired reminder (the
+// DynamoDB store); recorded is false when the record was completed, moved
+// or deleted since the event was written.
+type DueNow interface {
+	RecordDueNow(ctx context.Context, tenant string, p outbox.TaskDue, at time.Time) (recorded bool, err error)
+}
+
+// TaskDue is the consumer of task.due: it records the assignee's due-now
+// notification, which the console counts (GET /v1/tasks/due-now). A
+// redelivered event puts the same notification again (its key is the
+// record's id), so the user is told once.
+func TaskDue(n DueNow, now func() time.Time) Consumer {
+	return func(ctx context.Context, e outbox.Event) error {
+		p, err := outbox.Decode[outbox.TaskDue](e)
+		if err != nil {
+			return err
+		}
+		_, err = n.RecordDueNow(ctx, e.TenantID, p, now())
+		return err
+	}
+}
+
+// WithTaskDue adds the task.due consumer (TaskDue) and returns d.
+func (d *Dispatcher) WithTaskDue(n DueNow, now func() time.Time) *Dispatcher {
+	d.Consumers[outbox.TypeTaskDue] = append(d.Consumers[outbox.TypeTaskDue], TaskDue(n, now))
+	return d
+}
+
 // parallel is how many events of a batch are delivered at once.
 const parallel = 10
 

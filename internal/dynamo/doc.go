@@ -28,6 +28,9 @@
 //	T#<tenant>                           SFILTER#<id>             saved list filter
 //	T#<tenant>                           JOB#<id>                 job record (bulk action progress)
 //	T#<tenant>                           IMPORT#<id>[#C|#R#<n>]   CSV import: meta, rows and results per chunk
+//	T#<tenant>#LEAD#<lead_id>            TASK#<task_id>           agenda record (GSI2 my tasks, GSI3 statistics; see tasks.go)
+//	T#<tenant>#LEAD#<lead_id>            REMIND#<task_id>         its pending reminder (GSI2 REMIND#<n>; see reminders.go)
+//	T#<tenant>#DUENOW#<user_id>          <task_id>                due-now notification of a fired reminder (reminders.go)
 //
 // Why this shape:
 //
@@ -52,8 +55,9 @@
 //   - Lists read the list indexes (GSI3/4/5, index.go); GSI1, which once
 //     held every lead by created time, was read by nothing and is gone.
 //   - GSI2 is the due-time index: scheduled changes in partitions DUE#<n>
-//     (schedule.go) and purges of soft-deleted leads in PURGE#<n>
-//     (purge.go), so a sweep of one kind never reads the other.
+//     (schedule.go), purges of soft-deleted leads in PURGE#<n>
+//     (purge.go) and agenda reminders in REMIND#<n> (reminders.go), so a
+//     sweep of one kind never reads another.
 //   - Every mutable item carries version; writes are conditional on the
 //     version read (optimistic locking), which the API exposes as ETag.
 //

@@ -210,7 +210,7 @@ func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res l
 		TableName:                 st.table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
-		ProjectionExpression:      aws.String("PK, SK"),
+		ProjectionExpression:      aws.String("PK, SK, assignee_id"),
 		ConsistentRead:            aws.Bool(true),
 	}
 	for {
@@ -223,10 +223,14 @@ func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res l
 			if sk == skPurge {
 				continue
 			}
-			keys = append(keys, it)
+			keys = append(keys, key(str(it, AttrPK), sk))
 			if id, ok := strings.CutPrefix(sk, skTask); ok {
-				// An agenda record's pointer lives outside the partition.
+				// An agenda record's pointer and its assignee's due-now
+				// notification live outside the partition.
 				keys = append(keys, key(taskPointerPK(tenantID, id), skTaskPointer))
+				if a := str(it, "assignee_id"); a != "" {
+					keys = append(keys, key(dueNowPK(tenantID, a), id))
+				}
 			}
 		}
 		if len(page.LastEvaluatedKey) == 0 {

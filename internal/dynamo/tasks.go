@@ -24,6 +24,7 @@ import (
 //	                                          (done: X#<done at>#<id>)
 //	T#<t>#TASK#<id>            TASK           -                                                  -    (→ lead_id)
 //	T#<t>                      TASKTYPES / TASKPRESETS                                               the account's types and presets
+//	T#<t>#LEAD#<lead_id>       REMIND#<id>    REMIND#<shard> / <remind at>#…                     -    the reminder (reminders.go)
 //
 // A record lives in its lead's partition (a purge takes it with the lead)
 // and a small pointer finds the lead from the record's id. "My tasks" is one
@@ -60,10 +61,14 @@ func agendaSK(t task.Task) string {
 }
 
 func (st *Store) taskItem(tenant string, t task.Task) (map[string]types.AttributeValue, error) {
-	return item(t, leadPK(tenant, t.LeadID), skTask+t.ID,
-		AttrGSI2PK, agendaPK(tenant, t.AssigneeID), AttrGSI2SK, agendaSK(t),
-		AttrGSI3PK, taskMonthPK(tenant, t.CreatedAt), AttrGSI3SK, t.CreatedAt.UTC().Format(createdLayout)+"#"+t.ID,
-		"tenant_id", tenant)
+	extra := []string{AttrGSI2PK, agendaPK(tenant, t.AssigneeID), AttrGSI2SK, agendaSK(t),
+		AttrGSI3PK, taskMonthPK(tenant, t.CreatedAt), AttrGSI3SK, t.CreatedAt.UTC().Format(createdLayout) + "#" + t.ID,
+		"tenant_id", tenant}
+	if r, ok := t.Reminder(tenant); ok {
+		// What a due-now notification re-checks (RecordDueNow, reminders.go).
+		extra = append(extra, "remind_at", r.At.Format(dueLayout))
+	}
+	return item(t, leadPK(tenant, t.LeadID), skTask+t.ID, extra...)
 }
 
 // CreateTask stores a new record on its lead with the lead's history entry;
@@ -93,6 +98,7 @@ func (st *Store) CreateTask(ctx context.Context, tenant string, t task.Task, ev 
 		}}},
 		{Put: &types.Put{TableName: st.table, Item: evItem}},
 	}
+	items = append(items, st.reminderWrites(tenant, nil, &t)...)
 	return st.retryTx(ctx, "create task "+t.ID, items, func(reasons []types.CancellationReason) error {
 		if failed(reasons, 0) {
 			return lead.ErrNotFound
@@ -173,7 +179,7 @@ func (st *Store) UpdateTask(ctx context.Context, tenant, id string, version int6
 		if version > 0 && t.Version != version {
 			return t, fmt.Errorf("task %s: %w", id, lead.ErrVersionMismatch)
 		}
-		read := t.Version
+		read, before := t.Version, t
 		ev, err := change(&t)
 		if err != nil {
 			return t, err
@@ -187,11 +193,11 @@ func (st *Store) UpdateTask(ctx context.Context, tenant, id string, version int6
 		if err != nil {
 			return t, fmt.Errorf("update task %s: %w", id, err)
 		}
-		reasons, err := st.transact(ctx, []types.TransactWriteItem{
+		reasons, err := st.transact(ctx, append([]types.TransactWriteItem{
 			{Put: &types.Put{TableName: st.table, Item: it, ConditionExpression: aws.String("version = :v"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(read)}}},
 			{Put: &types.Put{TableName: st.table, Item: evItem}},
-		})
+		}, st.reminderWrites(tenant, &before, &t)...))
 		if err != nil {
 			return t, fmt.Errorf("update task %s: %w", id, err)
 		}
@@ -232,12 +238,12 @@ func (st *Store) DeleteTask(ctx context.Context, tenant, id string, authorize fu
 		if err != nil {
 			return t, fmt.Errorf("delete task %s: %w", id, err)
 		}
-		reasons, err := st.transact(ctx, []types.TransactWriteItem{
+		reasons, err := st.transact(ctx, append([]types.TransactWriteItem{
 			{Delete: &types.Delete{TableName: st.table, Key: key(leadPK(tenant, t.LeadID), skTask+id),
 				ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(t.Version)}}},
 			{Delete: &types.Delete{TableName: st.table, Key: key(taskPointerPK(tenant, id), skTaskPointer)}},
 			{Put: &types.Put{TableName: st.table, Item: evItem}},
-		})
+		}, st.reminderWrites(tenant, &t, nil)...))
 		if err != nil {
 			return t, fmt.Errorf("delete task %s: %w", id, err)
 		}

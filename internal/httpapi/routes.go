@@ -71,6 +71,7 @@ func Routes() []Route {
 		{"POST", "/v1/leads/{id}/tasks", FunctionAPI, false},
 		{"GET", "/v1/tasks", FunctionAPI, false},
 		{"GET", "/v1/tasks/stats", FunctionAPI, false},
+		{"GET", "/v1/tasks/due-now", FunctionAPI, false},
 		{"POST", "/v1/tasks/bulk", FunctionAPI, false},
 		{"GET", "/v1/tasks/{task_id}", FunctionAPI, false},
 		{"PATCH", "/v1/tasks/{task_id}", FunctionAPI, false},

@@ -22,6 +22,7 @@ import (
 type Tasks interface {
 	agenda.Store
 	Agenda(ctx context.Context, tenant string, q task.Query) ([]task.Task, string, error)
+	DueNow(ctx context.Context, tenant, user string, limit int) ([]task.DueNow, error)
 	PutTaskTypes(ctx context.Context, tenant string, ts []task.TaskType) error
 	TaskPresets(ctx context.Context, tenant string) ([]task.Preset, error)
 	PutTaskPresets(ctx context.Context, tenant string, ps []task.Preset) error
@@ -33,6 +34,7 @@ func (s *server) agendaHandlers() map[string]http.Handler {
 		"POST /v1/leads/{id}/tasks":  http.HandlerFunc(s.taskCreate),
 		"GET /v1/tasks":              http.HandlerFunc(s.myTasks),
 		"GET /v1/tasks/stats":        http.HandlerFunc(s.taskStats),
+		"GET /v1/tasks/due-now":      http.HandlerFunc(s.tasksDueNow),
 		"POST /v1/tasks/bulk":        http.HandlerFunc(s.taskBulk),
 		"GET /v1/tasks/{task_id}":    http.HandlerFunc(s.taskGet),
 		"PATCH /v1/tasks/{task_id}":  http.HandlerFunc(s.taskUpdate),
@@ -229,12 +231,9 @@ func (s *server) myTasks(w http.ResponseWriter, r *http.Request) {
 	q := task.Query{Assignee: p.UserID, Status: task.Status(qv.Get("status")), Type: qv.Get("type"),
 		From: qv.Get("from"), To: qv.Get("to"), Now: s.Now().UTC(), Cursor: qv.Get("cursor"), Limit: 50}
 	bad := &lead.InvalidError{}
-	if a := qv.Get("assignee"); a != "" && a != "me" && a != p.UserID {
-		if !p.IsAdmin() {
-			s.fail(w, r, lead.ErrForbidden)
-			return
-		}
-		q.Assignee = a
+	var ok bool
+	if q.Assignee, ok = s.assignee(w, r); !ok {
+		return
 	}
 	if q.Status == "" {
 		q.Status = task.StatusPending
@@ -268,6 +267,41 @@ func (s *server) myTasks(w http.ResponseWriter, r *http.Request) {
 		views = append(views, agenda.ViewOf(t, q.Now))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": views, "next_cursor": next})
+}
+
+// assignee is whose agenda a request reads: the signed-in user, or with
+// ?assignee=<user id> (admins only) someone else; false when refused (the
+// answer is written).
+func (s *server) assignee(w http.ResponseWriter, r *http.Request) (string, bool) {
+	p := principal(r)
+	a := r.URL.Query().Get("assignee")
+	if a == "" || a == "me" || a == p.UserID {
+		return p.UserID, true
+	}
+	if !p.IsAdmin() {
+		s.fail(w, r, lead.ErrForbidden)
+		return "", false
+	}
+	return a, true
+}
+
+// maxDueNow is the most due-now notifications one answer lists (the
+// console's badge shows "99+" beyond).
+const maxDueNow = 100
+
+// tasksDueNow lists the user's due-now notifications: records whose
+// reminder fired and that are still pending. One Query.
+func (s *server) tasksDueNow(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.assignee(w, r)
+	if !ok {
+		return
+	}
+	items, err := s.Tasks.DueNow(r.Context(), principal(r).TenantID, user, maxDueNow)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(items), "items": items})
 }
 
 func (s *server) taskStats(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,9 @@ const (
 	// TypeChangeScheduled follows a lead getting a new pending scheduled
 	// state change (a first one or a replacement).
 	TypeChangeScheduled = "lead.change_scheduled"
+	// TypeTaskDue follows an agenda record falling due (its reminder
+	// fired: the due time, or the start of the day of an all-day record).
+	TypeTaskDue = "task.due"
 )
 
 // PrefixEvent starts outbox event ids.
@@ -67,6 +70,23 @@ type ChangeScheduled struct {
 // Due is the scheduled change the payload names.
 func (c ChangeScheduled) Due(tenantID string) lead.DueChange {
 	return lead.DueChange{TenantID: tenantID, LeadID: c.LeadID, ChangeID: c.ChangeID, At: c.At}
+}
+
+// TaskDue is the payload of TypeTaskDue: the reminder that fired, with
+// what the assignee's "due now" notification shows.
+type TaskDue struct {
+	TaskID      string    `json:"task_id"`
+	LeadID      string    `json:"lead_id"`
+	AssigneeID  string    `json:"assignee_id"`
+	RemindAt    time.Time `json:"remind_at"`
+	DueAt       time.Time `json:"due_at"`
+	AllDay      bool      `json:"all_day"`
+	Description string    `json:"description"`
+}
+
+// NewTaskDue is the event of a record's reminder firing at now.
+func NewTaskDue(tenantID string, p TaskDue, now time.Time) Event {
+	return newEvent(TypeTaskDue, tenantID, p.LeadID, p, now)
 }
 
 // NewLeadCreated is the event of a new lead.

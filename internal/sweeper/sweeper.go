@@ -5,6 +5,11 @@
 // time. Sending twice is harmless (the worker applies a change once); the
 // sent mark only saves messages.
 //
+// It also fires the agenda's reminders that have fallen due: each becomes
+// a task.due outbox event, written once however many sweeps read it (the
+// store's conditional delete of the reminder), which the dispatcher turns
+// into the assignee's due-now notification.
+//
 // The same run sends a purge_lead job for each soft-deleted lead whose
 // restore window has passed (a bounded number per run; the rest go in the
 // next ones). A purge is never early, so it needs no delay.
@@ -20,6 +25,7 @@ import (
 	"github.com/leadflow/leadflow/internal/jobs"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/schedule"
+	"github.com/leadflow/leadflow/internal/task"
 )
 
 // Defaults.
@@ -34,6 +40,9 @@ const (
 	// of many leads comes due all at once 30 days later, and one run must
 	// stay well inside its timeout.
 	DefaultPurgeLimit = 500
+	// DefaultReminderLimit bounds the reminders one run fires per index
+	// shard; the rest fire in the next runs.
+	DefaultReminderLimit = 250
 )
 
 // Due finds and marks due changes (the DynamoDB store).
@@ -49,10 +58,20 @@ type Purges interface {
 	MarkPurgeSent(ctx context.Context, p lead.DuePurge, at time.Time) error
 }
 
-// Sweeper sends due scheduled changes and purges to the jobs queue.
+// Reminders finds and fires the agenda's due reminders (the DynamoDB
+// store). FireReminder writes the task.due outbox event and reports false
+// when the reminder already fired or moved since it was found.
+type Reminders interface {
+	DueReminders(ctx context.Context, now time.Time, perShard int) ([]task.Reminder, error)
+	FireReminder(ctx context.Context, r task.Reminder, now time.Time) (bool, error)
+}
+
+// Sweeper sends due scheduled changes and purges to the jobs queue and
+// fires due reminders.
 type Sweeper struct {
 	Due         Due
-	Purges      Purges // optional: without it, no purges are sent
+	Purges      Purges    // optional: without it, no purges are sent
+	Reminders   Reminders // optional: without it, no reminders fire
 	Queue       jobs.Sender
 	Now         func() time.Time
 	Window      time.Duration
@@ -66,11 +85,45 @@ type Sweeper struct {
 // reports all failures.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	n, err := s.sweepChanges(ctx)
+	if s.Reminders != nil {
+		r, rerr := s.SweepReminders(ctx)
+		n, err = n+r, errors.Join(err, rerr)
+	}
 	if s.Purges == nil {
 		return n, err
 	}
 	p, perr := s.SweepPurges(ctx)
 	return n + p, errors.Join(err, perr)
+}
+
+// SweepReminders fires every reminder due by now (up to
+// DefaultReminderLimit per index shard) and returns how many this run
+// fired; one fired by a concurrent sweep is not counted.
+func (s *Sweeper) SweepReminders(ctx context.Context) (int, error) {
+	now, log := s.clock(), s.log()
+	due, err := s.Reminders.DueReminders(ctx, now().UTC(), DefaultReminderLimit)
+	if err != nil {
+		return 0, fmt.Errorf("sweep reminders: %w", err)
+	}
+	fired := 0
+	var errs []error
+	for _, r := range due {
+		ok, err := s.Reminders.FireReminder(ctx, r, now())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			fired++
+		}
+	}
+	if fired > 0 {
+		log.InfoContext(ctx, "sweep: fired due reminders", "fired", fired, "found", len(due))
+	}
+	if len(errs) > 0 {
+		return fired, fmt.Errorf("sweep reminders: %d of %d failed: %w", len(errs), len(due), errors.Join(errs...))
+	}
+	return fired, nil
 }
 
 // SweepPurges sends a purge_lead job for each lead due for purge (up to

@@ -276,3 +276,42 @@ type Query struct {
 	Cursor   string
 	Limit    int
 }
+
+// Reminder is a record's pending reminder: the assignee is told the record
+// is due at At (RemindAt). A record has one while it is pending and dated.
+type Reminder struct {
+	TenantID   string    `json:"tenant_id"`
+	LeadID     string    `json:"lead_id"`
+	TaskID     string    `json:"task_id"`
+	AssigneeID string    `json:"assignee_id"`
+	At         time.Time `json:"at"`
+}
+
+// Reminder is t's pending reminder; false when t is done or undated.
+func (t Task) Reminder(tenant string) (Reminder, bool) {
+	at, ok := t.RemindAt()
+	if t.Done || !ok {
+		return Reminder{}, false
+	}
+	return Reminder{TenantID: tenant, LeadID: t.LeadID, TaskID: t.ID, AssigneeID: t.AssigneeID, At: at.UTC()}, true
+}
+
+// SameReminder reports whether before and after remind the same person at
+// the same instant (or neither reminds): an edit that keeps it leaves a
+// reminder that already fired alone, and one that changes it moves it.
+func SameReminder(before, after Task) bool {
+	b, bok := before.Reminder("")
+	a, aok := after.Reminder("")
+	return bok == aok && b.AssigneeID == a.AssigneeID && b.At.Equal(a.At)
+}
+
+// DueNow is a "due now" notification: a record of the user's fell due
+// (its reminder fired) and is still pending. The console counts them.
+type DueNow struct {
+	TaskID      string    `json:"task_id"`
+	LeadID      string    `json:"lead_id"`
+	Description string    `json:"description"`
+	DueAt       time.Time `json:"due_at"`
+	AllDay      bool      `json:"all_day"`
+	At          time.Time `json:"at"` // when the reminder fired
+}

@@ -142,3 +142,39 @@ func TestSummarizeCountsByTypeAssigneeAndStatus(t *testing.T) {
 		t.Error("records are listed oldest first")
 	}
 }
+
+// A reminder exists while a record is pending and dated; only a change of
+// assignee, due instant or done moves it.
+func TestReminderMovesOnlyWithItsTimeAssigneeOrDone(t *testing.T) {
+	base := task.Task{ID: "tsk_1", LeadID: "ld_1", Description: "x", DueDate: "2026-03-08", DueTime: "10:00", Timezone: "America/New_York", AssigneeID: "u1"}
+	r, ok := base.Reminder("t1")
+	if !ok || !r.At.Equal(time.Date(2026, 3, 8, 14, 0, 0, 0, time.UTC)) || r.AssigneeID != "u1" || r.TenantID != "t1" {
+		t.Fatalf("reminder %+v %v, want 14:00Z for u1", r, ok)
+	}
+	allDay := base
+	allDay.DueTime = ""
+	if r, _ := allDay.Reminder("t1"); !r.At.Equal(time.Date(2026, 3, 8, 5, 0, 0, 0, time.UTC)) {
+		t.Errorf("all-day reminder at %v, want the local day's start (05:00Z)", r.At)
+	}
+	edited := base
+	edited.Description = "y"
+	if !task.SameReminder(base, edited) {
+		t.Error("a description edit moved the reminder")
+	}
+	for name, f := range map[string]func(*task.Task){
+		"time":     func(x *task.Task) { x.DueTime = "11:00" },
+		"assignee": func(x *task.Task) { x.AssigneeID = "u2" },
+		"done":     func(x *task.Task) { x.Done = true },
+		"undated":  func(x *task.Task) { x.DueDate, x.DueTime = "", "" },
+	} {
+		next := base
+		f(&next)
+		if task.SameReminder(base, next) {
+			t.Errorf("%s: reminder unchanged", name)
+		}
+	}
+	undated := task.Task{ID: "tsk_2"}
+	if _, ok := undated.Reminder("t1"); ok || !task.SameReminder(undated, undated) {
+		t.Error("an undated record has no reminder")
+	}
+}

@@ -233,3 +233,13 @@ func walk(raw []byte, path string, depth int) (string, bool) {
 	}
 	return "", false
 }
+
+// Truncate cuts s to at most max characters (runes), dropping invalid
+// UTF-8 first.
+func Truncate(s string, max int) string {
+	s = strings.ToValidUTF8(s, "")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max])
+}

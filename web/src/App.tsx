@@ -10,10 +10,13 @@ import { Button, Dialog, ErrorBox, Spinner } from './ui';
 import { useShortcuts } from './keys';
 import { LoginPage } from './pages/Login';
 import { LeadsPage } from './pages/Leads';
+import { TasksNavLinks } from './pages/tasks/Nav';
 
 const LeadPage = lazy(() => import('./pages/Lead'));
 const AttributionPage = lazy(() => import('./pages/Attribution'));
 const SettingsPage = lazy(() => import('./pages/Settings'));
+const MyTasksPage = lazy(() => import('./pages/MyTasks'));
+const TaskStatsPage = lazy(() => import('./pages/TaskStats'));
 
 export function App({ config }: { config: ConsoleConfig }) {
   const navigate = useNavigate();
@@ -35,6 +38,8 @@ export function App({ config }: { config: ConsoleConfig }) {
         <Route path="/leads/:id" element={<LeadPage />} />
         <Route path="/attribution" element={<AttributionPage />} />
         <Route path="/settings" element={<SettingsPage />} />
+        <Route path="/tasks" element={<MyTasksPage />} />
+        <Route path="/tasks/stats" element={<TaskStatsPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>
@@ -103,6 +108,7 @@ function Shell({ config }: { config: ConsoleConfig }) {
         <nav aria-label={t('nav.main')}>
           <NavLink to="/leads">{t('nav.leads')}</NavLink>
           <NavLink to="/attribution">{t('nav.attribution')}</NavLink>
+          <TasksNavLinks />
           {me.data?.role === 'admin' && <NavLink to="/settings">{t('nav.settings')}</NavLink>}
         </nav>
         <div className="topbar-end">

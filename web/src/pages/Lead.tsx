@@ -12,6 +12,7 @@ import { useMediaQuery } from '../media';
 import { Button, ErrorBox, FormError, Select, Spinner, Stars, Tabs, TextArea, type TabDef } from '../ui';
 import { ContactTab, NavigationTab } from './lead/Contact';
 import { ScheduleDialog } from './lead/Schedule';
+import { TasksTab } from './lead/Tasks';
 
 export interface LeadAnswer {
   lead: LeadDetail;
@@ -100,6 +101,7 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
   const actions = column('actions', t('lead.actionsColumn'), actionsTab, setActionsTab, [
     { id: 'notes', label: t('lead.tabs.notes'), content: <Notes lead={lead} noteRef={noteRef} /> },
     { id: 'history', label: t('lead.tabs.history'), content: <History leadId={lead.id} /> },
+    { id: 'tasks', label: t('tasks.tab'), content: <TasksTab leadId={lead.id} /> },
   ]);
   const conversation = <Conversation lead={lead} />;
   return (
@@ -414,6 +416,7 @@ function useShow() {
     if (Array.isArray(v)) return v.map(String).join(', ');
     const o = v as Record<string, unknown>;
     if (typeof o.state === 'string' && typeof o.at === 'string') return `${t(`states.${o.state}`)} @ ${fmt.dateTime(o.at)}`;
+    if (typeof o.description === 'string') return [o.description, o.due_date, o.due_time, o.done ? '✓' : ''].filter(Boolean).join(' · '); // an agenda record
     return JSON.stringify(v);
   };
 }
@@ -455,7 +458,7 @@ function History({ leadId }: { leadId: string }) {
         {items.map((e) => (
           <li key={e.id}>
             <div className="history-meta">
-              <strong>{actor(e)}</strong> · <time dateTime={e.at}>{fmt.dateTime(e.at)}</time> · <span>{t(`history.actions.${e.action}`, { defaultValue: e.action })}</span>
+              <strong>{actor(e)}</strong> · <time dateTime={e.at}>{fmt.dateTime(e.at)}</time> · <span>{t(`history.actions.${e.action}`, { defaultValue: t(`tasks.history.${e.action}`, { defaultValue: e.action }) })}</span>
             </div>
             {e.field && (
               <div className="history-change">
