@@ -10,12 +10,13 @@ import (
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
-// FirstListQuery is the first Query a list request for q issues, for
+// FirstListQuery is the first Query a list request for q issues (on its
+// first shard), for
 // benchmarks that time the same read on the raw client.
 func FirstListQuery(st *Store, tenantID string, q lead.Query, limit int) *dynamodb.QueryInput {
 	pl := planFor(tenantID, q)
-	in := st.queryInput(pl, nil, pl.forward)
-	in.Limit = aws.Int32(int32(limit + 1))
+	in := st.queryInput(pl, pl.pks[0], nil, pl.forward)
+	in.Limit = aws.Int32(int32((limit+1)/len(pl.pks) + 1))
 	return in
 }
 

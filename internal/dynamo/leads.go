@@ -25,8 +25,8 @@ const (
 )
 
 // Detail reads a lead with its newest notes and history and the start of
-// its conversation: one Query over the lead's partition (continued only
-// past DynamoDB's 1 MB page size).
+// its conversation: one Query over the lead's partition up to its index
+// entries, which sort last (continued only past DynamoDB's 1 MB page size).
 func (st *Store) Detail(ctx context.Context, tenantID, leadID string) (lead.Detail, error) {
 	var d lead.Detail
 	if badID(leadID) {
@@ -36,8 +36,8 @@ func (st *Store) Detail(ctx context.Context, tenantID, leadID string) (lead.Deta
 	var notes, events, msgs []map[string]types.AttributeValue
 	in := &dynamodb.QueryInput{
 		TableName:                 st.table,
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(leadPK(tenantID, leadID))},
+		KeyConditionExpression:    aws.String("PK = :pk AND SK < :ix"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(leadPK(tenantID, leadID)), ":ix": s(skEntries)},
 		ConsistentRead:            aws.Bool(true),
 	}
 	for {
