@@ -195,6 +195,41 @@ func (st *Store) indexWrites(before *lead.Lead, after lead.Lead) ([]types.Transa
 	return out, nil
 }
 
+// splitStaleEntries takes the index-entry deletes out of a transaction
+// that would exceed DynamoDB's limit, to be sent after it commits. Only
+// deletes move: a list checks every row on its lead item, so an entry that
+// lingers a moment is skipped, while a missing one would hide the lead.
+func splitStaleEntries(items []types.TransactWriteItem) (tx []types.TransactWriteItem, stale []types.WriteRequest) {
+	if len(items) <= maxTxItems {
+		return items, nil
+	}
+	for _, it := range items {
+		if d := it.Delete; d != nil && d.ConditionExpression == nil && strings.HasPrefix(str(d.Key, AttrSK), skEntries) {
+			stale = append(stale, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: d.Key}})
+			continue
+		}
+		tx = append(tx, it)
+	}
+	return tx, stale
+}
+
+// tooBigChange is the answer to a change that needs more writes than one
+// transaction holds even so: a 422 naming the list fields it changes.
+func tooBigChange(before, after lead.Lead, writes int) error {
+	e := &lead.InvalidError{}
+	msg := fmt.Sprintf("This change needs %d writes; one change holds at most %d. Change fewer tags, groups or contact fields at once.", writes, maxTxItems)
+	if !slices.Equal(before.Tags, after.Tags) {
+		e.Add("tags", "too_many_changes", msg)
+	}
+	if !slices.Equal(before.Groups, after.Groups) {
+		e.Add("groups", "too_many_changes", msg)
+	}
+	if len(e.Errors) == 0 {
+		e.Add("body", "too_many_changes", msg)
+	}
+	return e
+}
+
 func sameEntry(a, b map[string]types.AttributeValue) bool {
 	if len(a) != len(b) {
 		return false

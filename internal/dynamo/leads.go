@@ -265,14 +265,19 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
 		}
 		items = append(items, derived...)
+		items, stale := splitStaleEntries(items)
 		if len(items) > maxTxItems {
-			return lead.Lead{}, fmt.Errorf("update lead %s: %d history entries in one change is too many", leadID, len(events))
+			return lead.Lead{}, tooBigChange(orig, l, len(items))
 		}
 		reasons, err := st.transact(ctx, items)
 		if err != nil {
 			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
 		}
 		if reasons == nil {
+			// Lists check every row on its lead item, so an entry that
+			// outlives the commit shows nothing; a failure here leaves
+			// it to the backfill (leadflow-admin backfill-index).
+			_ = st.batchWrite(ctx, "update lead "+leadID+": stale index entries", stale)
 			return l, nil
 		}
 		for i := addedStart; i < len(items); i++ {
