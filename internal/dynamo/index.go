@@ -26,7 +26,7 @@ import (
 //
 //	PK                 SK               GSI3PK / GSI4PK / GSI5PK           GSI3SK / GSI4SK / GSI5SK
 //	T#<t>#LEAD#<id>    ~IX#<kind>#<v>   T#<t>#IX#<kind>#<v>#<shard>        created#id / name#id / interactions#created#id
-//	T#<t>#LEAD#<id>    ~IXQ#<token>     T#<t>#Q#<first rune of token>      token#id (GSI3 only)
+//	T#<t>#LEAD#<id>    ~IXQ#<token>     T#<t>#Q#<first rune>#<shard>       token#id (GSI3 only)
 //
 // kinds: all, state, owner ("-" = unassigned), site, entry, source,
 // medium, campaign (folded, first and last touch), class, tag, group. So
@@ -34,8 +34,9 @@ import (
 // orders, split into ixShards shards by a hash of the lead id so that no
 // index key takes every capture of a tenant; a list reads the shards in
 // parallel and merges them. IXQ entries hold the folded search tokens of
-// name, e-mail and phone (prefix search), partitioned by their first rune,
-// so a search stays one Query. The SK prefix "~" sorts after every other
+// name, e-mail and phone (prefix search), partitioned by their first rune
+// (a search reads the partition of its prefix's) and sharded the same way:
+// a phone token of every lead starts with its country code. The SK prefix "~" sorts after every other
 // item of the lead, so the detail Query stops before the entries.
 // Soft-deleted leads have no entries.
 const (
@@ -81,10 +82,21 @@ func ixPKs(tenant, k string) []string {
 	return pks
 }
 
-// searchPK is the search partition of the tokens starting like p.
-func searchPK(tenant, p string) string {
+// searchPK is the search partition, in shard, of the tokens starting
+// like p.
+func searchPK(tenant, p string, shard int) string {
 	r, _ := utf8.DecodeRuneInString(p)
-	return "T#" + tenant + "#Q#" + string(r)
+	return "T#" + tenant + "#Q#" + string(r) + "#" + strconv.Itoa(shard)
+}
+
+// searchPKs are the partitions, one per shard, of the tokens starting
+// like p.
+func searchPKs(tenant, p string) []string {
+	pks := make([]string, ixShards)
+	for i := range pks {
+		pks[i] = searchPK(tenant, p, i)
+	}
+	return pks
 }
 
 func createdKey(l lead.Lead) string { return createdSK(l.CreatedAt, l.ID) }
@@ -161,7 +173,7 @@ func indexEntries(l lead.Lead) map[string]map[string]types.AttributeValue {
 	for _, t := range searchKeys(l) {
 		out[skSearch+t] = map[string]types.AttributeValue{
 			AttrPK: s(pk), AttrSK: s(skSearch + t),
-			AttrGSI3PK: s(searchPK(tenant, t)), AttrGSI3SK: s(t + "#" + l.ID),
+			AttrGSI3PK: s(searchPK(tenant, t, shard)), AttrGSI3SK: s(t + "#" + l.ID),
 		}
 	}
 	return out

@@ -65,7 +65,7 @@ func planFor(tenant string, q lead.Query) plan {
 	f := q.Filter
 	if p := lead.SearchPrefix(f.Q); p != "" {
 		return plan{
-			index: IndexGSI3, pkAttr: AttrGSI3PK, skAttr: AttrGSI3SK, pks: []string{searchPK(tenant, p)}, forward: true,
+			index: IndexGSI3, pkAttr: AttrGSI3PK, skAttr: AttrGSI3SK, pks: searchPKs(tenant, p), forward: true,
 			// BETWEEN rather than begins_with: the same items, but DynamoDB
 			// Local answers begins_with by reading the whole partition
 			// (latency grew 6× from 10k to 100k leads); a range is a seek.
