@@ -230,6 +230,7 @@ func (st *Store) scan(ctx context.Context, tenantID string, pl plan, q lead.Quer
 	yield func(lead.Lead) bool) (bool, error) {
 	for {
 		var batch []entry
+		m.want = chunk
 		for len(batch) < chunk {
 			e, ok, err := m.next(ctx)
 			if err != nil {
@@ -338,37 +339,33 @@ type entry struct {
 type shardStream struct {
 	in       *dynamodb.QueryInput
 	buf      []map[string]types.AttributeValue
-	ask      int
 	done     bool     // nothing left to query
 	pos      shardPos // the last entry consumed
 	inFlight int      // entries handed out, not yet consumed
 }
 
 // merger reads the shards of a plan in parallel and hands out their
-// entries merged in index order. Each shard is queried for a share of what
-// the page needs, and again only when its buffer runs dry, so a page reads
-// about one entry per shard more than it returns.
+// entries merged in index order. Each shard is queried for its share of
+// what the reader still wants, and again only when its buffer runs dry, so
+// a page reads about one entry per shard more than it returns.
 type merger struct {
 	st      *Store
 	pl      plan
 	forward bool
 	streams []*shardStream
 	budget  int
+	want    int // entries the reader still wants (set by scan)
 	stats   *ListStats
 }
 
 func (st *Store) newMerger(tenantID string, pl plan, forward bool, pos []shardPos, want, budget int, stats *ListStats) *merger {
-	m := &merger{st: st, pl: pl, forward: forward, budget: budget, stats: stats}
-	share := (want+len(pl.pks)-1)/len(pl.pks) + 1
-	if len(pl.pks) == 1 {
-		share = want
-	}
+	m := &merger{st: st, pl: pl, forward: forward, budget: budget, want: want, stats: stats}
 	for i, pk := range pl.pks {
 		var start map[string]types.AttributeValue
 		if p := pos[i]; !p.Done && p.PK != "" {
 			start = map[string]types.AttributeValue{AttrPK: s(p.PK), AttrSK: s(p.SK), pl.pkAttr: s(pk), pl.skAttr: s(p.ISK)}
 		}
-		m.streams = append(m.streams, &shardStream{in: st.queryInput(pl, pk, start, forward), ask: share, done: pos[i].Done, pos: pos[i]})
+		m.streams = append(m.streams, &shardStream{in: st.queryInput(pl, pk, start, forward), done: pos[i].Done, pos: pos[i]})
 	}
 	return m
 }
@@ -385,12 +382,22 @@ func (m *merger) fill(ctx context.Context) error {
 		return nil
 	}
 	left := m.budget - m.stats.Read
+	// Each shard's share of what is still wanted: all of it when one
+	// shard is read, an even split when several are (one more when a
+	// shard runs dry before the others: the split was uneven).
+	ask := max(m.want, 1)
+	if len(m.streams) > 1 {
+		ask = (ask + len(m.streams) - 1) / len(m.streams)
+		if len(need) < len(m.streams) {
+			ask++
+		}
+	}
+	ask = min(ask, 400)
 	errs := make([]error, len(need))
 	outs := make([]*dynamodb.QueryOutput, len(need))
 	var wg sync.WaitGroup
 	for i, sh := range need {
-		sh.in.Limit = aws.Int32(int32(max(1, min(sh.ask, left))))
-		sh.ask = min(2*sh.ask, 400)
+		sh.in.Limit = aws.Int32(int32(max(1, min(ask, left))))
 		wg.Go(func() { outs[i], errs[i] = m.st.db.Query(ctx, sh.in) })
 	}
 	wg.Wait()
@@ -431,6 +438,7 @@ func (m *merger) next(ctx context.Context) (entry, bool, error) {
 		return entry{}, false, nil
 	}
 	sh := m.streams[best]
+	m.want--
 	it := sh.buf[0]
 	sh.buf = sh.buf[1:]
 	sh.inFlight++
