@@ -382,17 +382,15 @@ func (m *merger) fill(ctx context.Context) error {
 		return nil
 	}
 	left := m.budget - m.stats.Read
-	// Each shard's share of what is still wanted: all of it when one
-	// shard is read, an even split when several are (one more when a
-	// shard runs dry before the others: the split was uneven).
-	ask := max(m.want, 1)
-	if len(m.streams) > 1 {
-		ask = (ask + len(m.streams) - 1) / len(m.streams)
-		if len(need) < len(m.streams) {
-			ask++
-		}
+	// Each shard's share of what is still wanted beyond what the other
+	// shards hold already: a shard that runs dry first is asked for its
+	// next entries, not for another even share.
+	buffered := 0
+	for _, sh := range m.streams {
+		buffered += len(sh.buf)
 	}
-	ask = min(ask, 400)
+	ask := max(m.want-buffered, 1)
+	ask = min((ask+len(need)-1)/len(need), 400)
 	errs := make([]error, len(need))
 	outs := make([]*dynamodb.QueryOutput, len(need))
 	var wg sync.WaitGroup
