@@ -75,9 +75,14 @@ func ixPK(tenant, k string, shard int) string {
 
 // ixPKs are the partitions of index k, one per shard.
 func ixPKs(tenant, k string) []string {
+	return shardPKs(func(shard int) string { return ixPK(tenant, k, shard) })
+}
+
+// shardPKs lists pk(shard) for every shard.
+func shardPKs(pk func(shard int) string) []string {
 	pks := make([]string, ixShards)
 	for i := range pks {
-		pks[i] = ixPK(tenant, k, i)
+		pks[i] = pk(i)
 	}
 	return pks
 }
@@ -92,11 +97,7 @@ func searchPK(tenant, p string, shard int) string {
 // searchPKs are the partitions, one per shard, of the tokens starting
 // like p.
 func searchPKs(tenant, p string) []string {
-	pks := make([]string, ixShards)
-	for i := range pks {
-		pks[i] = searchPK(tenant, p, i)
-	}
-	return pks
+	return shardPKs(func(shard int) string { return searchPK(tenant, p, shard) })
 }
 
 func createdKey(l lead.Lead) string { return createdSK(l.CreatedAt, l.ID) }
