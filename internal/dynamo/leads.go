@@ -265,7 +265,10 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
 		}
 		items = append(items, derived...)
+		// The entry deletes that may leave come from ix, before the
+		// identity keys: their positions shift by as many.
 		items, stale := splitStaleEntries(items)
+		removedStart, addedStart = removedStart-len(stale), addedStart-len(stale)
 		if len(items) > maxTxItems {
 			return lead.Lead{}, tooBigChange(orig, l, len(items))
 		}

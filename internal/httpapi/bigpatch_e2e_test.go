@@ -53,6 +53,12 @@ func TestBigPatchOfTagsAndGroups(t *testing.T) {
 	default:
 		t.Fatalf("big patch: status %d\n%s", r.status, r.body)
 	}
+	// A big change whose e-mail another lead holds: the split transaction
+	// still names the identity conflict (409), and changes nothing.
+	s.newLead("taken@example.com")
+	r = s.expect(s.call("PATCH", "/v1/leads/"+id, s.admin, map[string]any{
+		"tags": tags("old"), "groups": groups[:20], "name": "Outra Pessoa", "contact": map[string]any{"email": "taken@example.com"},
+	}), http.StatusConflict)
 	for _, c := range []struct {
 		query string
 		want  bool
