@@ -9,6 +9,7 @@
 //	leadflow-admin user -tenant acme -id usr_ana -name "Ana" -email ana@acme.com.br -role admin
 //	leadflow-admin token -tenant acme -user usr_ana -role admin   (local HS256 only)
 //	leadflow-admin api-key -tenant acme -name "ERP" -scopes leads:write,leads:read
+//	leadflow-admin backfill-index [-page 500] [-restart]
 package main
 
 import (
@@ -36,6 +37,7 @@ type Store interface {
 	PutSite(ctx context.Context, s account.Site) error
 	PutUser(ctx context.Context, u account.User) error
 	CreateAPIKey(ctx context.Context, k account.APIKey) error
+	BackfillIndex(ctx context.Context, o dynamo.BackfillOptions) (dynamo.BackfillResult, error)
 }
 
 func main() {
@@ -66,7 +68,9 @@ const usage = `usage: leadflow-admin <account|site|user|token|api-key> [flags]
   site     create a capture site and print its public key
   user     create or update a console user
   token    print a local HS256 console token (needs LEADFLOW_JWT_SECRET)
-  api-key  create an account API key and print its secret (shown only once)`
+  api-key  create an account API key and print its secret (shown only once)
+  backfill-index  rewrite every lead's list-index entries to the current shape
+           (resumable: progress saved per page; -restart walks the table again)`
 
 // run executes one command; it is the whole program minus process setup,
 // so tests drive it against DynamoDB Local.
@@ -190,6 +194,17 @@ func run(ctx context.Context, args []string, st Store, cfg config.Config, out io
 			return err
 		}
 		fmt.Fprintf(out, "api key %s saved in %s (scopes %s)\napi key: %s\n", k.ID, k.TenantID, *scopes, secret)
+	case "backfill-index":
+		page := fs.Int("page", 500, "items per Scan page (progress is saved after each)")
+		restart := fs.Bool("restart", false, "ignore saved progress and walk the whole table again")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		r, err := st.BackfillIndex(ctx, dynamo.BackfillOptions{PageSize: *page, Restart: *restart})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "backfill-index: %d leads checked, %d rewritten, done=%v\n", r.Leads, r.Changed, r.Done)
 	default:
 		return errors.New(usage)
 	}

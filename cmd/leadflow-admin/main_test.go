@@ -74,3 +74,16 @@ func TestOnboardAnAccount(t *testing.T) {
 		t.Errorf("printed api key %q: %+v %v", secret, k, err)
 	}
 }
+
+func TestBackfillIndexCommand(t *testing.T) {
+	st := testenv.Store(t)
+	for range 2 {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"backfill-index", "-page", "50"}, st, config.Config{}, &out, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "done=true") {
+			t.Errorf("backfill-index said %q, want done", out.String())
+		}
+	}
+}

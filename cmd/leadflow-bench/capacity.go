@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -114,6 +115,14 @@ func (b *bench) capacityModel(ctx context.Context) error {
 		}
 	}
 	capacityOps = meter.Report()
+	if os.Getenv("LEADFLOW_CAPACITY_KEYS") != "" {
+		// Where each operation's write units go, key by key.
+		for _, o := range capacityOps {
+			for _, h := range meter.Breakdown(o.Name) {
+				fmt.Fprintf(os.Stderr, "%s\t%s\t%s\t%.2f\n", o.Name, h.Target, keyPattern(h.Key), h.Units)
+			}
+		}
+	}
 	for _, o := range capacityOps {
 		emit(Result{Name: "capacity: " + o.Name, Value: round1(o.WCU), Unit: "WCU/op",
 			Note: fmt.Sprintf("%.1f RCU/op; hottest key %s %s: %.2f units/op; max %.0f/s per tenant", o.RCU, o.Hottest.Target, keyPattern(o.Hottest.Key), o.Hottest.Units, o.MaxRate())})

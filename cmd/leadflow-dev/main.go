@@ -104,6 +104,13 @@ func run() error {
 	if err := dynamo.CreateTable(ctx, app.NewDynamoDB(awsCfg), "leadflow"); err != nil {
 		return fmt.Errorf("create table: %w", err)
 	}
+	// A persisted .local/dynamodb from before the keys-only, sharded list
+	// entries upgrades here (a no-op once done; see dynamo.BackfillIndex).
+	if r, err := dynamo.New(app.NewDynamoDB(awsCfg), "leadflow").BackfillIndex(ctx, dynamo.BackfillOptions{}); err != nil {
+		return fmt.Errorf("backfill list index: %w", err)
+	} else if r.Leads > 0 {
+		log.Info("list index backfilled", "leads", r.Leads, "rewritten", r.Changed)
+	}
 	queueURL, err := queue.CreateQueue(ctx, sqs.NewFromConfig(awsCfg), "leadflow-jobs", "leadflow-jobs-dlq")
 	if err != nil {
 		return fmt.Errorf("create queue: %w", err)

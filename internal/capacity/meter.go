@@ -360,3 +360,22 @@ func (m *Meter) Report() []Op {
 }
 
 func splitKey(k string) []string { return strings.SplitN(k, "\x00", 3) }
+
+// Breakdown lists the write units per run of operation op by key ("target
+// key"), largest first: where an operation's cost goes.
+func (m *Meter) Breakdown(op string) []HotKey {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.ops[op]
+	if st == nil || st.runs == 0 {
+		return nil
+	}
+	var out []HotKey
+	for k, u := range st.keys {
+		if parts := splitKey(k); parts[0] == "W" {
+			out = append(out, HotKey{Target: parts[1], Key: parts[2], Units: u / float64(st.runs)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Units > out[j].Units })
+	return out
+}

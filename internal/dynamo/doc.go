@@ -21,8 +21,8 @@
 //	T#<tenant>#RL#key#<api_key_id>       <15-s slice>             the same, per API key
 //	T#<tenant>                           APIKEY#<id>              account API key (hash of the secret, never the secret)
 //	APIKEYHASH#<sha256>                  APIKEY                   copy of the API key, by the hash of its secret
-//	T#<tenant>#LEAD#<lead_id>            IX#<kind>#<value>        list-index copy of the lead (GSI3/4/5; see index.go)
-//	T#<tenant>#LEAD#<lead_id>            IXQ#<token>              search-token copy of the lead (GSI3)
+//	T#<tenant>#LEAD#<lead_id>            ~IX#<kind>#<value>       list-index entry, keys only (GSI3/4/5, sharded; see index.go)
+//	T#<tenant>#LEAD#<lead_id>            ~IXQ#<token>             search-token entry, keys only (GSI3 T#<t>#Q#<first rune>)
 //	T#<tenant>#LEAD#<lead_id>            PURGE                    soft-deleted lead's purge entry (GSI2 PURGE#<n>; see purge.go)
 //	T#<tenant>                           GROUP#<id> / GROUPNAME#  lead group / its unique name
 //	T#<tenant>                           SFILTER#<id>             saved list filter
@@ -31,6 +31,7 @@
 //	T#<tenant>#LEAD#<lead_id>            TASK#<task_id>           agenda record (GSI2 my tasks, GSI3 statistics; see tasks.go)
 //	T#<tenant>#LEAD#<lead_id>            REMIND#<task_id>         its pending reminder (GSI2 REMIND#<n>; see reminders.go)
 //	T#<tenant>#DUENOW#<user_id>          <task_id>                due-now notification of a fired reminder (reminders.go)
+//	MIGRATION                            INDEX#v2                 list-index backfill progress (backfill.go)
 //
 // Why this shape:
 //
@@ -39,7 +40,8 @@
 //     tenant. The item holds a full copy of the site (written in the same
 //     transaction as the site item), so resolving a key is one GetItem.
 //   - A lead and everything that belongs to it share one partition, so the
-//     detail screen is one Query. Note and event ids are ULIDs, so SK order
+//     detail screen is one Query; its index entries sort last ("~"), so
+//     that Query stops before them. Note and event ids are ULIDs, so SK order
 //     is time order; history and notes page newest first by querying
 //     backwards. Messages are keyed by their own time (fixed width, UTC,
 //     milliseconds) plus a hash of speaker, text and time: the key is

@@ -6,16 +6,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
-// FirstListQuery is the first Query a list request for q issues, for
+// FirstListQuery is the first Query a list request for q issues (on its
+// first shard), for
 // benchmarks that time the same read on the raw client.
 func FirstListQuery(st *Store, tenantID string, q lead.Query, limit int) *dynamodb.QueryInput {
 	pl := planFor(tenantID, q)
-	in := st.queryInput(pl, nil, pl.forward)
-	in.Limit = aws.Int32(int32(limit + 1))
+	in := st.queryInput(pl, pl.pks[0], nil, pl.forward)
+	in.Limit = aws.Int32(int32((limit+1)/len(pl.pks) + 1))
 	return in
 }
 
@@ -35,4 +37,32 @@ func LoadShards(ctx context.Context, st *Store, tenant, user string) (int, error
 		}
 	}
 	return n, nil
+}
+
+// WriteOldShapeIndex replaces a lead's index entries with those a table
+// written before the keys-only, sharded entries holds: a full copy of the
+// lead per entry, in unsharded partitions (what BackfillIndex upgrades).
+func WriteOldShapeIndex(ctx context.Context, st *Store, l lead.Lead) error {
+	pk := leadPK(l.TenantID, l.ID)
+	var reqs []types.WriteRequest
+	for sk := range indexEntries(l) {
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pk, sk)}})
+	}
+	all := "T#" + l.TenantID + "#IX#"
+	for _, k := range indexKeys(l) {
+		it, err := item(l, pk, "IX#"+k, AttrGSI3PK, all+k, AttrGSI3SK, createdKey(l), AttrGSI4PK, all+k, AttrGSI4SK, nameKey(l),
+			AttrGSI5PK, all+k, AttrGSI5SK, interactionsKey(l), "tenant_id", l.TenantID)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+	}
+	for _, t := range searchKeys(l) {
+		it, err := item(l, pk, "IXQ#"+t, AttrGSI3PK, "T#"+l.TenantID+"#Q", AttrGSI3SK, t+"#"+l.ID, "tok", t, "tenant_id", l.TenantID)
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+	}
+	return st.batchWrite(ctx, "old-shape index", reqs)
 }

@@ -3,8 +3,12 @@ package dynamo
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -13,21 +17,28 @@ import (
 
 // List indexes.
 //
-// Every lead has index items in its own partition,
-// rewritten in the same transaction as META, so they never disagree:
+// Every lead has index entries in its own partition, written in the same
+// transaction as META, so they never disagree. An entry holds keys only:
+// a list reads entries from one index partition (or a few shards of it,
+// merged in order) and then the rows' META items with BatchGetItem, so a
+// change to a lead rewrites only the entries whose keys it changes (a
+// rating or a note rewrites none):
 //
-//	PK                          SK              GSI3PK / GSI4PK / GSI5PK          GSI3SK / GSI4SK / GSI5SK
-//	T#<t>#LEAD#<id>             IX#<kind>#<v>   T#<t>#IX#<kind>#<v> (all three)  created#id / name#id / interactions#created#id
-//	T#<t>#LEAD#<id>             IXQ#<token>     T#<t>#Q (GSI3 only)              token#id
+//	PK                 SK               GSI3PK / GSI4PK / GSI5PK           GSI3SK / GSI4SK / GSI5SK
+//	T#<t>#LEAD#<id>    ~IX#<kind>#<v>   T#<t>#IX#<kind>#<v>#<shard>        created#id / name#id / interactions#created#id
+//	T#<t>#LEAD#<id>    ~IXQ#<token>     T#<t>#Q#<first rune>#<shard>       token#id (GSI3 only)
 //
 // kinds: all, state, owner ("-" = unassigned), site, entry, source,
 // medium, campaign (folded, first and last touch), class, tag, group. So
-// every common filter is one index partition, in each of the three list
-// orders. IXQ items hold the folded search tokens of name, e-mail and phone
-// (prefix search with begins_with). Every index item is a full copy of the
-// lead, so the conditions not chosen as the index read are checked on the
-// item itself and list pages need no second read. Soft-deleted leads have
-// no index items.
+// every common filter is one index partition in each of the three list
+// orders, split into ixShards shards by a hash of the lead id so that no
+// index key takes every capture of a tenant; a list reads the shards in
+// parallel and merges them. IXQ entries hold the folded search tokens of
+// name, e-mail and phone (prefix search), partitioned by their first rune
+// (a search reads the partition of its prefix's) and sharded the same way:
+// a phone token of every lead starts with its country code. The SK prefix "~" sorts after every other
+// item of the lead, so the detail Query stops before the entries.
+// Soft-deleted leads have no entries.
 const (
 	AttrGSI3PK = "GSI3PK"
 	AttrGSI3SK = "GSI3SK"
@@ -40,16 +51,54 @@ const (
 	IndexGSI4 = "GSI4" // filtered lists by name
 	IndexGSI5 = "GSI5" // filtered lists by interactions
 
-	skIndex  = "IX#"
-	skSearch = "IXQ#"
-	attrTok  = "tok"
+	skEntries = "~"     // every index entry's SK starts with it
+	skIndex   = "~IX#"  // list-index entry
+	skSearch  = "~IXQ#" // search-token entry
+
+	// ixShards is how many partitions each list index is split into.
+	ixShards = 2
 )
 
 // nameSep sorts below every printable character, so "ana" < "ana b".
 const nameSep = "\x01"
 
-func ixPK(tenant, k string) string  { return "T#" + tenant + "#IX#" + k }
-func searchPK(tenant string) string { return "T#" + tenant + "#Q" }
+// ixShard is the shard of a lead's list-index entries.
+func ixShard(leadID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(leadID))
+	return int(h.Sum32() % ixShards)
+}
+
+func ixPK(tenant, k string, shard int) string {
+	return "T#" + tenant + "#IX#" + k + "#" + strconv.Itoa(shard)
+}
+
+// ixPKs are the partitions of index k, one per shard.
+func ixPKs(tenant, k string) []string {
+	return shardPKs(func(shard int) string { return ixPK(tenant, k, shard) })
+}
+
+// shardPKs lists pk(shard) for every shard.
+func shardPKs(pk func(shard int) string) []string {
+	pks := make([]string, ixShards)
+	for i := range pks {
+		pks[i] = pk(i)
+	}
+	return pks
+}
+
+// searchPK is the search partition, in shard, of the tokens starting
+// like p.
+func searchPK(tenant, p string, shard int) string {
+	r, _ := utf8.DecodeRuneInString(p)
+	return "T#" + tenant + "#Q#" + string(r) + "#" + strconv.Itoa(shard)
+}
+
+// searchPKs are the partitions, one per shard, of the tokens starting
+// like p.
+func searchPKs(tenant, p string) []string {
+	return shardPKs(func(shard int) string { return searchPK(tenant, p, shard) })
+}
 
 func createdKey(l lead.Lead) string { return createdSK(l.CreatedAt, l.ID) }
 
@@ -107,47 +156,103 @@ func searchKeys(l lead.Lead) []string {
 	return lead.SearchTokens(l)
 }
 
+// indexEntries returns a lead's index entries by SK: keys only.
+func indexEntries(l lead.Lead) map[string]map[string]types.AttributeValue {
+	tenant := l.TenantID
+	pk := leadPK(tenant, l.ID)
+	shard := ixShard(l.ID)
+	out := map[string]map[string]types.AttributeValue{}
+	for _, k := range indexKeys(l) {
+		ipk := ixPK(tenant, k, shard)
+		out[skIndex+k] = map[string]types.AttributeValue{
+			AttrPK: s(pk), AttrSK: s(skIndex + k),
+			AttrGSI3PK: s(ipk), AttrGSI3SK: s(createdKey(l)),
+			AttrGSI4PK: s(ipk), AttrGSI4SK: s(nameKey(l)),
+			AttrGSI5PK: s(ipk), AttrGSI5SK: s(interactionsKey(l)),
+		}
+	}
+	for _, t := range searchKeys(l) {
+		out[skSearch+t] = map[string]types.AttributeValue{
+			AttrPK: s(pk), AttrSK: s(skSearch + t),
+			AttrGSI3PK: s(searchPK(tenant, t, shard)), AttrGSI3SK: s(t + "#" + l.ID),
+		}
+	}
+	return out
+}
+
 // indexWrites returns the transaction actions that bring a lead's index
-// items from before (nil for a new lead) to after: every current item is
-// put (they copy the lead), entries that no longer apply are deleted.
+// entries from before (nil for a new lead) to after: entries that are new
+// or whose keys changed are put, entries that no longer apply are
+// deleted, the rest are left alone.
 func (st *Store) indexWrites(before *lead.Lead, after lead.Lead) ([]types.TransactWriteItem, error) {
-	tenant := after.TenantID
-	pk := leadPK(tenant, after.ID)
-	var out []types.TransactWriteItem
-	ix, q := indexKeys(after), searchKeys(after)
-	for _, k := range ix {
-		it, err := item(after, pk, skIndex+k,
-			AttrGSI3PK, ixPK(tenant, k), AttrGSI3SK, createdKey(after),
-			AttrGSI4PK, ixPK(tenant, k), AttrGSI4SK, nameKey(after),
-			AttrGSI5PK, ixPK(tenant, k), AttrGSI5SK, interactionsKey(after),
-			"tenant_id", tenant)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
-	}
-	for _, t := range q {
-		it, err := item(after, pk, skSearch+t,
-			AttrGSI3PK, searchPK(tenant), AttrGSI3SK, t+"#"+after.ID,
-			attrTok, t, "tenant_id", tenant)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: it}})
-	}
+	now := indexEntries(after)
+	var was map[string]map[string]types.AttributeValue
 	if before != nil {
-		for _, k := range indexKeys(*before) {
-			if !slices.Contains(ix, k) {
-				out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(pk, skIndex+k)}})
-			}
+		b := *before
+		b.TenantID, b.ID = after.TenantID, after.ID
+		was = indexEntries(b)
+	}
+	var out []types.TransactWriteItem
+	for _, sk := range slices.Sorted(maps.Keys(now)) {
+		if old, ok := was[sk]; ok && sameEntry(old, now[sk]) {
+			continue
 		}
-		for _, t := range searchKeys(*before) {
-			if !slices.Contains(q, t) {
-				out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(pk, skSearch+t)}})
-			}
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: now[sk]}})
+	}
+	pk := leadPK(after.TenantID, after.ID)
+	for _, sk := range slices.Sorted(maps.Keys(was)) {
+		if _, ok := now[sk]; !ok {
+			out = append(out, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(pk, sk)}})
 		}
 	}
 	return out, nil
+}
+
+// splitStaleEntries takes the index-entry deletes out of a transaction
+// that would exceed DynamoDB's limit, to be sent after it commits. Only
+// deletes move: a list checks every row on its lead item, so an entry that
+// lingers a moment is skipped, while a missing one would hide the lead.
+func splitStaleEntries(items []types.TransactWriteItem) (tx []types.TransactWriteItem, stale []types.WriteRequest) {
+	if len(items) <= maxTxItems {
+		return items, nil
+	}
+	for _, it := range items {
+		if d := it.Delete; d != nil && d.ConditionExpression == nil && strings.HasPrefix(str(d.Key, AttrSK), skEntries) {
+			stale = append(stale, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: d.Key}})
+			continue
+		}
+		tx = append(tx, it)
+	}
+	return tx, stale
+}
+
+// tooBigChange is the answer to a change that needs more writes than one
+// transaction holds even so: a 422 naming the list fields it changes.
+func tooBigChange(before, after lead.Lead, writes int) error {
+	e := &lead.InvalidError{}
+	msg := fmt.Sprintf("This change needs %d writes; one change holds at most %d. Change fewer tags, groups or contact fields at once.", writes, maxTxItems)
+	if !slices.Equal(before.Tags, after.Tags) {
+		e.Add("tags", "too_many_changes", msg)
+	}
+	if !slices.Equal(before.Groups, after.Groups) {
+		e.Add("groups", "too_many_changes", msg)
+	}
+	if len(e.Errors) == 0 {
+		e.Add("body", "too_many_changes", msg)
+	}
+	return e
+}
+
+func sameEntry(a, b map[string]types.AttributeValue) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if str(b, k) != str(map[string]types.AttributeValue{k: v}, k) {
+			return false
+		}
+	}
+	return true
 }
 
 func errorsIsNotFound(err error) bool { return errors.Is(err, lead.ErrNotFound) }

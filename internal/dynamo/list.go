@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -25,13 +27,15 @@ func readBudget(limit int) int { return max(10*limit, 500) }
 // that start with p.
 const maxRune = "\U0010FFFF"
 
-// plan is how one list query reads: which index partition, in which order.
+// plan is how one list query reads: which index partitions (one per
+// shard), in which order.
 type plan struct {
-	index, pkAttr, skAttr, pk string
-	forward                   bool
-	keyCond                   string
-	values                    map[string]types.AttributeValue
-	search                    string // search prefix when reading the token index
+	index, pkAttr, skAttr string
+	pks                   []string
+	forward               bool
+	keyCond               string // over :pk and the values below
+	values                map[string]types.AttributeValue
+	search                string // search prefix when reading the token index
 }
 
 // selectivity lists indexed filters, most selective first: the list reads
@@ -61,12 +65,12 @@ func planFor(tenant string, q lead.Query) plan {
 	f := q.Filter
 	if p := lead.SearchPrefix(f.Q); p != "" {
 		return plan{
-			index: IndexGSI3, pkAttr: AttrGSI3PK, skAttr: AttrGSI3SK, pk: searchPK(tenant), forward: true,
+			index: IndexGSI3, pkAttr: AttrGSI3PK, skAttr: AttrGSI3SK, pks: searchPKs(tenant, p), forward: true,
 			// BETWEEN rather than begins_with: the same items, but DynamoDB
 			// Local answers begins_with by reading the whole partition
 			// (latency grew 6× from 10k to 100k leads); a range is a seek.
 			keyCond: "#pk = :pk AND #sk BETWEEN :p AND :hi",
-			values:  map[string]types.AttributeValue{":pk": s(searchPK(tenant)), ":p": s(p), ":hi": s(p + maxRune)},
+			values:  map[string]types.AttributeValue{":p": s(p), ":hi": s(p + maxRune)},
 			search:  p,
 		}
 	}
@@ -77,8 +81,7 @@ func planFor(tenant string, q lead.Query) plan {
 			break
 		}
 	}
-	pl := plan{pk: ixPK(tenant, k), keyCond: "#pk = :pk"}
-	pl.values = map[string]types.AttributeValue{":pk": s(pl.pk)}
+	pl := plan{pks: ixPKs(tenant, k), keyCond: "#pk = :pk", values: map[string]types.AttributeValue{}}
 	switch q.SortOrDefault() {
 	case lead.SortNewest, lead.SortOldest:
 		pl.index, pl.pkAttr, pl.skAttr = IndexGSI3, AttrGSI3PK, AttrGSI3SK
@@ -105,15 +108,19 @@ func planFor(tenant string, q lead.Query) plan {
 	return pl
 }
 
-// listCursor is the last index item a page read: its index and table keys,
-// plus a hash of tenant and query, so a cursor only continues the list it
-// came from.
+// listCursor is where a page stopped in each shard: the last entry it
+// consumed there (empty: not started), or done. Plus a hash of tenant and
+// query, so a cursor only continues the list it came from.
 type listCursor struct {
-	PK  string `json:"p"`
-	SK  string `json:"s"`
-	IPK string `json:"ip"`
-	ISK string `json:"is"`
-	H   string `json:"h"`
+	S []shardPos `json:"s"`
+	H string     `json:"h"`
+}
+
+type shardPos struct {
+	PK   string `json:"p,omitempty"`
+	SK   string `json:"s,omitempty"`
+	ISK  string `json:"is,omitempty"`
+	Done bool   `json:"d,omitempty"`
 }
 
 func queryHash(tenant string, q lead.Query) string {
@@ -132,36 +139,40 @@ func badCursor() error {
 	return e
 }
 
-func (pl plan) encodeCursor(tenant string, q lead.Query, it map[string]types.AttributeValue) string {
-	b, _ := json.Marshal(listCursor{PK: str(it, AttrPK), SK: str(it, AttrSK), IPK: str(it, pl.pkAttr), ISK: str(it, pl.skAttr), H: queryHash(tenant, q)})
+func (pl plan) encodeCursor(tenant string, q lead.Query, pos []shardPos) string {
+	b, _ := json.Marshal(listCursor{S: pos, H: queryHash(tenant, q)})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (pl plan) decodeCursor(tenant string, q lead.Query, c string) (map[string]types.AttributeValue, error) {
+func (pl plan) decodeCursor(tenant string, q lead.Query, c string) ([]shardPos, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return nil, badCursor()
 	}
 	var cur listCursor
-	if err := json.Unmarshal(b, &cur); err != nil || cur.H != queryHash(tenant, q) || cur.IPK != pl.pk ||
-		!strings.HasPrefix(cur.PK, "T#"+tenant+"#LEAD#") || cur.ISK == "" || cur.SK == "" {
+	if err := json.Unmarshal(b, &cur); err != nil || cur.H != queryHash(tenant, q) || len(cur.S) != len(pl.pks) {
 		return nil, badCursor()
 	}
-	return pl.startKey(cur.PK, cur.SK, cur.ISK), nil
+	for _, p := range cur.S {
+		if p.Done || p.PK == "" && p.SK == "" && p.ISK == "" {
+			continue
+		}
+		if !strings.HasPrefix(p.PK, "T#"+tenant+"#LEAD#") || p.ISK == "" || !strings.HasPrefix(p.SK, skEntries) {
+			return nil, badCursor()
+		}
+	}
+	return cur.S, nil
 }
 
-func (pl plan) startKey(pk, sk, isk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{AttrPK: s(pk), AttrSK: s(sk), pl.pkAttr: s(pl.pk), pl.skAttr: s(isk)}
-}
-
-// ListStats says what a list request cost.
+// ListStats says what a list request cost: index entries read, rows
+// returned, Queries issued and lead items fetched by BatchGetItem.
 type ListStats struct {
-	Read, Returned, Queries int
+	Read, Returned, Queries, Fetched int
 }
 
 // List returns one page of a tenant's leads matching q, in q's order.
-// Reads are Query on one index partition (GetItem for a CPF filter),
-// at most readBudget(limit) items.
+// Reads are Query on one index partition per shard (GetItem for a CPF
+// filter), at most readBudget(limit) entries, and the rows' lead items.
 func (st *Store) List(ctx context.Context, tenantID string, q lead.Query, cursor string, limit int) (lead.Page[lead.Lead], error) {
 	p, _, err := st.ListWithStats(ctx, tenantID, q, cursor, limit)
 	return p, err
@@ -182,47 +193,133 @@ func (st *Store) ListWithStats(ctx context.Context, tenantID string, q lead.Quer
 		return p, stats, err
 	}
 	pl := planFor(tenantID, q)
-	var start map[string]types.AttributeValue
+	pos := make([]shardPos, len(pl.pks))
 	if cursor != "" {
 		var err error
-		if start, err = pl.decodeCursor(tenantID, q, cursor); err != nil {
+		if pos, err = pl.decodeCursor(tenantID, q, cursor); err != nil {
 			return lead.Page[lead.Lead]{}, stats, err
 		}
 	}
 	page := lead.Page[lead.Lead]{Items: []lead.Lead{}}
-	var lastRead map[string]types.AttributeValue
-	exhausted := false
-	err := st.walk(ctx, tenantID, pl, q, start, pl.forward, limit+1, readBudget(limit), &stats, func(l lead.Lead, it map[string]types.AttributeValue) bool {
-		if l.ID != "" && len(page.Items) == limit {
-			// One more match exists: the page is full and has a next page.
-			page.NextCursor = pl.encodeCursor(tenantID, q, lastRead)
-			return false
+	m := st.newMerger(tenantID, pl, pl.forward, pos, limit+1, readBudget(limit), &stats)
+	full, err := st.scan(ctx, tenantID, pl, q, m, limit+1, func(l lead.Lead) bool {
+		if len(page.Items) == limit {
+			return false // one more match exists: the page has a next one
 		}
-		lastRead = it
-		if l.ID != "" {
-			page.Items = append(page.Items, l)
-		}
+		page.Items = append(page.Items, l)
 		return true
-	}, &exhausted)
+	})
 	if err != nil {
 		return lead.Page[lead.Lead]{}, stats, fmt.Errorf("list leads: %w", err)
 	}
-	if page.NextCursor == "" && !exhausted && lastRead != nil {
-		// The read budget ran out: continue after the last item read.
-		page.NextCursor = pl.encodeCursor(tenantID, q, lastRead)
+	if full || !m.exhausted() {
+		// A next match exists, or the read budget ran out: continue after
+		// the last entry consumed.
+		page.NextCursor = pl.encodeCursor(tenantID, q, m.positions())
 	}
 	stats.Returned = len(page.Items)
 	return page, stats, nil
 }
 
-// queryInput is the Query of pl from start in the given direction.
-func (st *Store) queryInput(pl plan, start map[string]types.AttributeValue, forward bool) *dynamodb.QueryInput {
+// scan reads entries from m in order, fetches their leads in chunks of at
+// most chunk and calls yield with every matching lead, marking the entry
+// consumed when yield accepts it (or when it does not match). It returns
+// true when yield refused a lead (the entries from that one on stay
+// unconsumed), false when m ran out.
+func (st *Store) scan(ctx context.Context, tenantID string, pl plan, q lead.Query, m *merger, chunk int,
+	yield func(lead.Lead) bool) (bool, error) {
+	for {
+		var batch []entry
+		m.want = chunk
+		for len(batch) < chunk {
+			e, ok, err := m.next(ctx)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				break
+			}
+			batch = append(batch, e)
+		}
+		if len(batch) == 0 {
+			return false, nil
+		}
+		leads, err := st.fetchLeads(ctx, tenantID, batch, m.stats)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range batch {
+			l, ok := leads[str(e.item, AttrPK)]
+			if ok {
+				ok = q.Filter.Matches(l)
+			}
+			if ok && pl.search != "" {
+				// One entry per lead: the one of its first matching token.
+				ok = skSearch+lead.FirstSearchToken(l, pl.search) == str(e.item, AttrSK)
+			}
+			if ok && !yield(l) {
+				return true, nil
+			}
+			m.consume(e)
+		}
+		chunk = min(2*chunk, 100)
+	}
+}
+
+// fetchLeads reads the lead items of entries with BatchGetItem (eventually
+// consistent, like the index itself), by lead partition key. Leads gone
+// since the entry was read are missing.
+func (st *Store) fetchLeads(ctx context.Context, tenantID string, es []entry, stats *ListStats) (map[string]lead.Lead, error) {
+	out := map[string]lead.Lead{}
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, e := range es {
+		pk := str(e.item, AttrPK)
+		if !seen[pk] {
+			seen[pk] = true
+			keys = append(keys, key(pk, skMeta))
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		req := map[string]types.KeysAndAttributes{*st.table: {Keys: keys[:n]}}
+		keys = keys[n:]
+		for len(req) > 0 {
+			res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range res.Responses[*st.table] {
+				var l lead.Lead
+				if err := unmarshal(it, &l); err != nil {
+					return nil, err
+				}
+				l.TenantID = tenantID
+				out[str(it, AttrPK)] = l
+				stats.Fetched++
+			}
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				if err := backoff(ctx, 1); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// queryInput is the Query of pl's partition pk from start in the given
+// direction.
+func (st *Store) queryInput(pl plan, pk string, start map[string]types.AttributeValue, forward bool) *dynamodb.QueryInput {
+	values := maps.Clone(pl.values)
+	values[":pk"] = s(pk)
 	in := &dynamodb.QueryInput{
 		TableName:                 st.table,
 		IndexName:                 aws.String(pl.index),
 		KeyConditionExpression:    aws.String(pl.keyCond),
 		ExpressionAttributeNames:  map[string]string{"#pk": pl.pkAttr},
-		ExpressionAttributeValues: pl.values,
+		ExpressionAttributeValues: values,
 		ScanIndexForward:          aws.Bool(forward),
 		ExclusiveStartKey:         start,
 	}
@@ -232,53 +329,158 @@ func (st *Store) queryInput(pl plan, start map[string]types.AttributeValue, forw
 	return in
 }
 
-// walk queries pl from start in the given direction and calls yield for
-// every item read: with the lead when it matches q, with a zero lead when
-// it does not (so callers can remember where the read stopped). It stops
-// when yield returns false, after budget items, or at the end of the index
-// (setting *exhausted).
-func (st *Store) walk(ctx context.Context, tenantID string, pl plan, q lead.Query, start map[string]types.AttributeValue, forward bool,
-	first, budget int, stats *ListStats, yield func(lead.Lead, map[string]types.AttributeValue) bool, exhausted *bool) error {
-	in := st.queryInput(pl, start, forward)
-	read, ask := 0, first
-	for {
-		// Ask for what a page needs first, then more as filters drop items.
-		in.Limit = aws.Int32(int32(min(budget-read, ask)))
-		ask = min(2*ask, 400)
-		out, err := st.db.Query(ctx, in)
-		if err != nil {
-			return err
+// entry is one index entry read from shard.
+type entry struct {
+	shard int
+	item  map[string]types.AttributeValue
+}
+
+// shardStream is the read position in one shard.
+type shardStream struct {
+	in       *dynamodb.QueryInput
+	buf      []map[string]types.AttributeValue
+	done     bool     // nothing left to query
+	pos      shardPos // the last entry consumed
+	inFlight int      // entries handed out, not yet consumed
+}
+
+// merger reads the shards of a plan in parallel and hands out their
+// entries merged in index order. Each shard is queried for its share of
+// what the reader still wants, and again only when its buffer runs dry, so
+// a page reads about one entry per shard more than it returns.
+type merger struct {
+	st      *Store
+	pl      plan
+	forward bool
+	streams []*shardStream
+	budget  int
+	want    int // entries the reader still wants (set by scan)
+	stats   *ListStats
+}
+
+func (st *Store) newMerger(tenantID string, pl plan, forward bool, pos []shardPos, want, budget int, stats *ListStats) *merger {
+	m := &merger{st: st, pl: pl, forward: forward, budget: budget, want: want, stats: stats}
+	for i, pk := range pl.pks {
+		var start map[string]types.AttributeValue
+		if p := pos[i]; !p.Done && p.PK != "" {
+			start = map[string]types.AttributeValue{AttrPK: s(p.PK), AttrSK: s(p.SK), pl.pkAttr: s(pk), pl.skAttr: s(p.ISK)}
 		}
-		stats.Queries++
-		read += len(out.Items)
-		stats.Read += len(out.Items)
-		for _, it := range out.Items {
-			var l lead.Lead
-			if err := unmarshal(it, &l); err != nil {
-				return err
-			}
-			l.TenantID = tenantID
-			ok := q.Filter.Matches(l)
-			if ok && pl.search != "" {
-				// One entry per lead: the one of its first matching token.
-				ok = lead.FirstSearchToken(l, pl.search) == str(it, attrTok)
-			}
-			if !ok {
-				l = lead.Lead{}
-			}
-			if !yield(l, it) {
-				return nil
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			*exhausted = true
-			return nil
-		}
-		if read >= budget {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		m.streams = append(m.streams, &shardStream{in: st.queryInput(pl, pk, start, forward), done: pos[i].Done, pos: pos[i]})
 	}
+	return m
+}
+
+// fill queries, in parallel, every shard whose buffer is empty.
+func (m *merger) fill(ctx context.Context) error {
+	var need []*shardStream
+	for _, sh := range m.streams {
+		if len(sh.buf) == 0 && !sh.done {
+			need = append(need, sh)
+		}
+	}
+	if len(need) == 0 || m.stats.Read >= m.budget {
+		return nil
+	}
+	left := m.budget - m.stats.Read
+	// Each shard's share of what is still wanted beyond what the other
+	// shards hold already: a shard that runs dry first is asked for its
+	// next entries, not for another even share.
+	buffered := 0
+	for _, sh := range m.streams {
+		buffered += len(sh.buf)
+	}
+	ask := max(m.want-buffered, 1)
+	ask = min((ask+len(need)-1)/len(need), 400)
+	errs := make([]error, len(need))
+	outs := make([]*dynamodb.QueryOutput, len(need))
+	var wg sync.WaitGroup
+	for i, sh := range need {
+		sh.in.Limit = aws.Int32(int32(max(1, min(ask, left))))
+		wg.Go(func() { outs[i], errs[i] = m.st.db.Query(ctx, sh.in) })
+	}
+	wg.Wait()
+	for i, sh := range need {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		m.stats.Queries++
+		m.stats.Read += len(outs[i].Items)
+		sh.buf = outs[i].Items
+		if len(outs[i].LastEvaluatedKey) == 0 {
+			sh.done = true
+		}
+		sh.in.ExclusiveStartKey = outs[i].LastEvaluatedKey
+	}
+	return nil
+}
+
+// next hands out the next entry in index order; false when every shard is
+// exhausted or the read budget is spent.
+func (m *merger) next(ctx context.Context) (entry, bool, error) {
+	if err := m.fill(ctx); err != nil {
+		return entry{}, false, err
+	}
+	best := -1
+	for i, sh := range m.streams {
+		if len(sh.buf) == 0 {
+			if !sh.done {
+				return entry{}, false, nil // budget spent: this shard's next is unknown
+			}
+			continue
+		}
+		if best < 0 || m.before(sh.buf[0], m.streams[best].buf[0]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return entry{}, false, nil
+	}
+	sh := m.streams[best]
+	m.want--
+	it := sh.buf[0]
+	sh.buf = sh.buf[1:]
+	sh.inFlight++
+	return entry{shard: best, item: it}, true, nil
+}
+
+// before reports whether a comes before b in the read order.
+func (m *merger) before(a, b map[string]types.AttributeValue) bool {
+	ka, kb := str(a, m.pl.skAttr)+"\x00"+str(a, AttrPK), str(b, m.pl.skAttr)+"\x00"+str(b, AttrPK)
+	if m.forward {
+		return ka < kb
+	}
+	return ka > kb
+}
+
+// consume marks e read past: a cursor continues after it.
+func (m *merger) consume(e entry) {
+	sh := m.streams[e.shard]
+	sh.inFlight--
+	sh.pos = shardPos{PK: str(e.item, AttrPK), SK: str(e.item, AttrSK), ISK: str(e.item, m.pl.skAttr)}
+}
+
+// positions is where a cursor continues: after the last entry consumed in
+// each shard; done where the shard is read to its end.
+func (m *merger) positions() []shardPos {
+	out := make([]shardPos, len(m.streams))
+	for i, sh := range m.streams {
+		out[i] = sh.pos
+		if sh.done && len(sh.buf) == 0 && sh.inFlight == 0 {
+			out[i] = shardPos{Done: true}
+		}
+	}
+	return out
+}
+
+// exhausted reports whether every shard was read to its end and every
+// entry consumed.
+func (m *merger) exhausted() bool {
+	for _, sh := range m.streams {
+		if !sh.done || len(sh.buf) > 0 || sh.inFlight > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // listByCPF answers a CPF/CNPJ filter from the identity key: one GetItem
@@ -325,38 +527,42 @@ func (st *Store) Neighbors(ctx context.Context, tenantID, leadID string, q lead.
 		return "", "", nil // at most one lead
 	}
 	pl := planFor(tenantID, q)
-	// The lead's own position in the index read, whether or not it matches.
-	var start map[string]types.AttributeValue
+	// The lead's own position in the index read, whether or not it matches:
+	// the same in every shard.
+	at := shardPos{PK: leadPK(tenantID, l.ID)}
 	switch {
 	case pl.search != "":
 		tok := lead.FirstSearchToken(l, pl.search)
 		if tok == "" {
 			tok = pl.search
 		}
-		start = pl.startKey(leadPK(tenantID, l.ID), skSearch+tok, tok+"#"+l.ID)
+		at.SK, at.ISK = skSearch+tok, tok+"#"+l.ID
 	default:
-		var isk string
 		switch pl.index {
 		case IndexGSI3:
-			isk = createdKey(l)
+			at.ISK = createdKey(l)
 		case IndexGSI4:
-			isk = nameKey(l)
+			at.ISK = nameKey(l)
 		default:
-			isk = interactionsKey(l)
+			at.ISK = interactionsKey(l)
 		}
-		start = pl.startKey(leadPK(tenantID, l.ID), skIndex+strings.TrimPrefix(pl.pk, ixPK(tenantID, "")), isk)
+		at.SK = skIndex + strings.TrimSuffix(strings.TrimPrefix(pl.pks[0], "T#"+tenantID+"#IX#"), "#0")
 	}
 	find := func(forward bool) (string, error) {
 		var found string
 		var stats ListStats
-		var exhausted bool
-		err := st.walk(ctx, tenantID, pl, q, start, forward, 2, readBudget(maxPageSize), &stats, func(n lead.Lead, _ map[string]types.AttributeValue) bool {
-			if n.ID != "" && n.ID != l.ID {
+		pos := make([]shardPos, len(pl.pks))
+		for i := range pos {
+			pos[i] = at
+		}
+		m := st.newMerger(tenantID, pl, forward, pos, 2, readBudget(maxPageSize), &stats)
+		_, err := st.scan(ctx, tenantID, pl, q, m, 2, func(n lead.Lead) bool {
+			if n.ID != l.ID {
 				found = n.ID
 				return false
 			}
 			return true
-		}, &exhausted)
+		})
 		return found, err
 	}
 	if next, err = find(pl.forward); err != nil {
