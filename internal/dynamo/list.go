@@ -43,22 +43,23 @@ type plan struct {
 var selectivity = []struct {
 	kind  string
 	value func(lead.Filter) string
+	clear func(*lead.Filter) // empties the field (Count: is the filter decided by the index alone?)
 }{
-	{"tag", func(f lead.Filter) string { return lead.NormalizeTag(f.Tag) }},
-	{"group", func(f lead.Filter) string { return f.Group }},
-	{"campaign", func(f lead.Filter) string { return lead.Fold(f.Campaign) }},
+	{"tag", func(f lead.Filter) string { return lead.NormalizeTag(f.Tag) }, func(f *lead.Filter) { f.Tag = "" }},
+	{"group", func(f lead.Filter) string { return f.Group }, func(f *lead.Filter) { f.Group = "" }},
+	{"campaign", func(f lead.Filter) string { return lead.Fold(f.Campaign) }, func(f *lead.Filter) { f.Campaign = "" }},
 	{"owner", func(f lead.Filter) string {
 		if f.Owner == lead.OwnerUnassigned {
 			return "-"
 		}
 		return f.Owner
-	}},
-	{"site", func(f lead.Filter) string { return f.Site }},
-	{"class", func(f lead.Filter) string { return string(f.Classification) }},
-	{"source", func(f lead.Filter) string { return lead.Fold(f.Source) }},
-	{"medium", func(f lead.Filter) string { return lead.Fold(f.Medium) }},
-	{"state", func(f lead.Filter) string { return string(f.State) }},
-	{"entry", func(f lead.Filter) string { return string(f.EntryMethod) }},
+	}, func(f *lead.Filter) { f.Owner = "" }},
+	{"site", func(f lead.Filter) string { return f.Site }, func(f *lead.Filter) { f.Site = "" }},
+	{"class", func(f lead.Filter) string { return string(f.Classification) }, func(f *lead.Filter) { f.Classification = "" }},
+	{"source", func(f lead.Filter) string { return lead.Fold(f.Source) }, func(f *lead.Filter) { f.Source = "" }},
+	{"medium", func(f lead.Filter) string { return lead.Fold(f.Medium) }, func(f *lead.Filter) { f.Medium = "" }},
+	{"state", func(f lead.Filter) string { return string(f.State) }, func(f *lead.Filter) { f.State = "" }},
+	{"entry", func(f lead.Filter) string { return string(f.EntryMethod) }, func(f *lead.Filter) { f.EntryMethod = "" }},
 }
 
 func planFor(tenant string, q lead.Query) plan {

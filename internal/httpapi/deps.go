@@ -92,6 +92,8 @@ type Pinger interface {
 type Lists interface {
 	List(ctx context.Context, tenantID string, q lead.Query, cursor string, limit int) (lead.Page[lead.Lead], error)
 	Neighbors(ctx context.Context, tenantID, leadID string, q lead.Query) (prev, next string, err error)
+	// Count counts the leads f matches, up to limit (exact false past it).
+	Count(ctx context.Context, tenantID string, f lead.Filter, limit int) (n int, exact bool, err error)
 }
 
 // Groups stores an account's lead groups.

@@ -134,6 +134,23 @@ func (s *server) leadList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// leadCount answers how many leads match the list's filters (up to
+// lead.CountLimit; exact is false past it): the console's "all N matching".
+func (s *server) leadCount(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	q, errs := parseQuery(r.URL.Query(), p)
+	if len(errs) > 0 {
+		problem.Invalid(w, errs)
+		return
+	}
+	n, exact, err := s.Lists.Count(r.Context(), p.TenantID, q.Filter, lead.CountLimit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": n, "exact": exact})
+}
+
 func (s *server) leadNeighbors(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	q, errs := parseQuery(r.URL.Query(), p)

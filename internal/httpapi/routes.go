@@ -52,6 +52,7 @@ func Routes() []Route {
 		{"PATCH", "/v1/users/{id}", FunctionAPI, false},
 
 		{"GET", "/v1/leads", FunctionAPI, false},
+		{"GET", "/v1/leads/count", FunctionAPI, false},
 		{"GET", "/v1/leads/{id}/neighbors", FunctionAPI, false},
 		{"GET", "/v1/groups", FunctionAPI, false},
 		{"POST", "/v1/groups", FunctionAPI, false},

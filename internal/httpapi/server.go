@@ -186,6 +186,7 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"PATCH /v1/users/{id}":                                http.HandlerFunc(s.userPatch),
 		"GET /v1/leads":                                       http.HandlerFunc(s.leadList),
 		"GET /v1/leads/{id}/neighbors":                        http.HandlerFunc(s.leadNeighbors),
+		"GET /v1/leads/count":                                 http.HandlerFunc(s.leadCount),
 		"GET /v1/groups":                                      http.HandlerFunc(s.groupList),
 		"POST /v1/groups":                                     http.HandlerFunc(s.groupCreate),
 		"GET /v1/saved-filters":                               http.HandlerFunc(s.savedFilterList),

@@ -84,6 +84,10 @@ type Filter struct {
 	CPF            string         `json:"cpf,omitempty"` // digits only
 }
 
+// CountLimit is the most leads a count of a filter counts exactly; the
+// console shows "10,000+" past it ("all N matching" before a bulk action).
+const CountLimit = 10_000
+
 // Query is a filter with its order: what a list, its neighbors, a bulk
 // action on a filter and an export all take.
 type Query struct {

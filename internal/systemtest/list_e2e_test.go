@@ -145,7 +145,22 @@ func TestListFiltersAlone(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s → %v, want %v", c.query, got, c.want)
 		}
+		// The console's "all N matching": the count of the same filter,
+		// from the index alone (one indexed filter) or from the rows.
+		cnt := s.expect(s.call("GET", "/v1/leads/count?"+c.query, s.admin, nil), http.StatusOK).json(t)
+		if cnt["count"] != float64(len(c.want)) || cnt["exact"] != true {
+			t.Errorf("count?%s → %v, want %d exact", c.query, cnt, len(c.want))
+		}
 	}
+	for q, want := range map[string]float64{"state=new&rating_min=5": 1, "tag=vip&state=in_progress": 1, "owner=usr_agent&campaign=bf2026": 2} {
+		if cnt := s.expect(s.call("GET", "/v1/leads/count?"+q, s.admin, nil), http.StatusOK).json(t); cnt["count"] != want {
+			t.Errorf("count?%s → %v, want %v", q, cnt, want)
+		}
+	}
+	if cnt := s.expect(s.call("GET", "/v1/leads/count", s.other, nil), http.StatusOK).json(t); cnt["count"] != float64(0) {
+		t.Errorf("another tenant counts %v", cnt)
+	}
+	s.expect(s.call("GET", "/v1/leads/count?state=bogus", s.admin, nil), http.StatusBadRequest)
 	// "mine" is the caller.
 	if got := f.names(s.expect(s.call("GET", "/v1/leads?owner=mine", s.agent, nil), http.StatusOK)); !slices.Equal(got, []string{"zeca", "joao"}) {
 		t.Errorf("owner=mine → %v", got)
@@ -157,6 +172,9 @@ func TestListFiltersAlone(t *testing.T) {
 	q := "created_from=" + url.QueryEscape(created("maria")) + "&created_to=" + url.QueryEscape(created("pedro"))
 	if got := f.names(s.expect(s.call("GET", "/v1/leads?"+q, s.admin, nil), http.StatusOK)); !slices.Equal(got, []string{"ana", "maria"}) {
 		t.Errorf("%s → %v", q, got)
+	}
+	if cnt := s.expect(s.call("GET", "/v1/leads/count?"+q, s.admin, nil), http.StatusOK).json(t); cnt["count"] != float64(2) {
+		t.Errorf("count?%s → %v", q, cnt)
 	}
 	// Another tenant sees none of it.
 	if r := s.expect(s.call("GET", "/v1/leads", s.other, nil), http.StatusOK); len(r.json(t)["items"].([]any)) != 0 {
