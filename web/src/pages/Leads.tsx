@@ -42,6 +42,15 @@ export function LeadsPage() {
     setAllMatching(false);
   }, [key]);
   const pageSelected = items.length > 0 && items.every((l) => selected.has(l.id));
+  // "All N matching": counted once the whole page is selected and more pages exist.
+  const offerAll = pageSelected && !!list.data?.next_cursor;
+  const count = useQuery({
+    queryKey: ['leads-count', key],
+    queryFn: ({ signal }) => get<{ count: number; exact: boolean }>(`/v1/leads/count${query({ ...filters })}`, signal),
+    enabled: offerAll || allMatching,
+  });
+  const fmt = useFormat();
+  const matchingN = count.data ? fmt.number(count.data.count) + (count.data.exact ? '' : '+') : null;
 
   const [active, setActive] = useState(0);
   const rowRefs = useRef<(HTMLAnchorElement | null)[]>([]);
@@ -105,13 +114,13 @@ export function LeadsPage() {
           <p className="select-all">
             {t('leads.pageSelected', { count: items.length })}{' '}
             <Button variant="ghost" onClick={() => setAllMatching(true)}>
-              {t('leads.selectAllMatching')}
+              {matchingN ? t('leads.selectAllMatchingN', { n: matchingN }) : t('leads.selectAllMatching')}
             </Button>
           </p>
         )}
         {allMatching && (
           <p className="select-all" role="status">
-            {t('leads.allMatchingSelected')}{' '}
+            {matchingN ? t('leads.allMatchingSelectedN', { n: matchingN }) : t('leads.allMatchingSelected')}{' '}
             <Button variant="ghost" onClick={() => setAllMatching(false)}>
               {t('leads.clearSelection')}
             </Button>
