@@ -131,7 +131,9 @@ func TestJoinKeysEveryKindLocateAndRemove(t *testing.T) {
 
 	// Removing frees the items in the same transaction: B can take them.
 	removed := []lead.IdentityKey{{Kind: "cpf", Value: "52998224725"}, {Kind: "company_code", Value: "ACME"}, {Kind: "email", Value: "ana@work.com"}}
-	if _, err := e.store.RemoveKeys(ctx, tenant, a, 0, removed, user); err != nil {
+	if _, err := e.store.Update(ctx, tenant, a, 0, func(l *lead.Lead) ([]lead.Event, error) {
+		return l.RemoveKeys(removed, user, time.Now()), nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.store.JoinKeys(ctx, tenant, b, removed[:1], user); err != nil {

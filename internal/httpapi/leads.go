@@ -23,25 +23,26 @@ type navigationJSON struct {
 
 // leadJSON is a lead as the console API shows it.
 type leadJSON struct {
-	ID              string           `json:"id"`
-	ContactID       string           `json:"contact_id"`
-	Name            string           `json:"name"`
-	Rating          int              `json:"rating"`
-	State           lead.State       `json:"state"`
-	SubState        string           `json:"sub_state,omitempty"`
-	OwnerID         string           `json:"owner_id,omitempty"`
-	EntryMethod     lead.EntryMethod `json:"entry_method"`
-	SiteID          string           `json:"site_id"`
-	Version         int64            `json:"version"`
-	Interactions    int              `json:"interactions"`
-	Classification  string           `json:"classification,omitempty"`
-	Tags            []string         `json:"tags"`
-	Groups          []string         `json:"groups"`
-	CreatedAt       string           `json:"created_at"`
-	UpdatedAt       string           `json:"updated_at"`
-	Contact         lead.Contact     `json:"contact"`
-	Navigation      navigationJSON   `json:"navigation"`
-	ScheduledChange any              `json:"scheduled_change"`
+	ID              string              `json:"id"`
+	ContactID       string              `json:"contact_id"`
+	Name            string              `json:"name"`
+	Rating          int                 `json:"rating"`
+	State           lead.State          `json:"state"`
+	SubState        string              `json:"sub_state,omitempty"`
+	OwnerID         string              `json:"owner_id,omitempty"`
+	EntryMethod     lead.EntryMethod    `json:"entry_method"`
+	SiteID          string              `json:"site_id"`
+	Version         int64               `json:"version"`
+	Interactions    int                 `json:"interactions"`
+	Classification  string              `json:"classification,omitempty"`
+	Tags            []string            `json:"tags"`
+	Groups          []string            `json:"groups"`
+	CreatedAt       string              `json:"created_at"`
+	UpdatedAt       string              `json:"updated_at"`
+	Contact         lead.Contact        `json:"contact"`
+	Keys            map[string][]string `json:"keys"`
+	Navigation      navigationJSON      `json:"navigation"`
+	ScheduledChange any                 `json:"scheduled_change"`
 
 	Test bool `json:"test,omitempty"` // an ad platform's test lead, left out of reports
 }
@@ -68,6 +69,7 @@ func toLeadJSON(l lead.Lead) leadJSON {
 		CreatedAt:  l.CreatedAt.UTC().Format(rfc3339Millis),
 		UpdatedAt:  l.UpdatedAt.UTC().Format(rfc3339Millis),
 		Contact:    l.Contact,
+		Keys:       l.KeyMap(),
 		Navigation: navigationJSON{Touch: l.FirstTouch, FirstTouch: l.FirstTouch, LastTouch: l.LastTouch},
 		Test:       l.Test,
 	}.withScheduledChange(l.ScheduledChange)
@@ -339,9 +341,12 @@ func userActor(p account.Principal) lead.Actor { return lead.Actor{Type: lead.Ac
 // fail maps domain and store errors to problem responses.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var invalid *lead.InvalidError
+	var taken *lead.KeyTakenError
 	switch {
 	case errors.As(err, &invalid):
 		problem.Invalid(w, invalid.Errors)
+	case errors.As(err, &taken):
+		writeKeyTaken(w, taken)
 	case errors.Is(err, lead.ErrNotFound), errors.Is(err, account.ErrNotFound):
 		problem.Write(w, problem.New(http.StatusNotFound, "not_found", "No such resource in this account."))
 	case errors.Is(err, lead.ErrForbidden):
