@@ -23,26 +23,28 @@ type navigationJSON struct {
 
 // leadJSON is a lead as the console API shows it.
 type leadJSON struct {
-	ID              string              `json:"id"`
-	ContactID       string              `json:"contact_id"`
-	Name            string              `json:"name"`
-	Rating          int                 `json:"rating"`
-	State           lead.State          `json:"state"`
-	SubState        string              `json:"sub_state,omitempty"`
-	OwnerID         string              `json:"owner_id,omitempty"`
-	EntryMethod     lead.EntryMethod    `json:"entry_method"`
-	SiteID          string              `json:"site_id"`
-	Version         int64               `json:"version"`
-	Interactions    int                 `json:"interactions"`
-	Classification  string              `json:"classification,omitempty"`
-	Tags            []string            `json:"tags"`
-	Groups          []string            `json:"groups"`
-	CreatedAt       string              `json:"created_at"`
-	UpdatedAt       string              `json:"updated_at"`
-	Contact         lead.Contact        `json:"contact"`
-	Keys            map[string][]string `json:"keys"`
-	Navigation      navigationJSON      `json:"navigation"`
-	ScheduledChange any                 `json:"scheduled_change"`
+	ID              string           `json:"id"`
+	ContactID       string           `json:"contact_id"`
+	Name            string           `json:"name"`
+	Rating          int              `json:"rating"`
+	State           lead.State       `json:"state"`
+	SubState        string           `json:"sub_state,omitempty"`
+	OwnerID         string           `json:"owner_id,omitempty"`
+	EntryMethod     lead.EntryMethod `json:"entry_method"`
+	SiteID          string           `json:"site_id"`
+	Version         int64            `json:"version"`
+	Interactions    int              `json:"interactions"`
+	Classification  string           `json:"classification,omitempty"`
+	Tags            []string         `json:"tags"`
+	Groups          []string         `json:"groups"`
+	CreatedAt       string           `json:"created_at"`
+	UpdatedAt       string           `json:"updated_at"`
+	Contact         lead.Contact     `json:"contact"`
+	Navigation      navigationJSON   `json:"navigation"`
+	ScheduledChange any              `json:"scheduled_change"`
+
+	// Keys are the lead's identity keys by kind (lead.KeyMap).
+	Keys map[string][]string `json:"keys"`
 
 	Test bool `json:"test,omitempty"` // an ad platform's test lead, left out of reports
 }
