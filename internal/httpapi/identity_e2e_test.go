@@ -129,6 +129,12 @@ func TestIdentityKeysLocateCreateAndChange(t *testing.T) {
 		t.Fatalf("409 body %s", r.body)
 	}
 	s.expect(s.call("POST", "/v1/leads", s.agent, map[string]any{"name": "Bia", "owner_id": "usr_admin"}), http.StatusForbidden)
+	bad = s.expect(s.call("POST", "/v1/leads", s.admin, map[string]any{"name": " ", "contact": map[string]any{"email": "bia@"},
+		"keys": map[string]any{"x_id": "@bia"}, "owner_id": "usr_gone"}), http.StatusBadRequest)
+	if got := fieldErrors(t, bad); got["name"] != "required" || got["contact.email"] != "invalid_email" ||
+		got["keys.x_id[0]"] != "invalid_x_id" || got["owner_id"] != "invalid" {
+		t.Fatalf("bad create: %v", got)
+	}
 	r = s.expect(s.call("POST", "/v1/leads", s.agent, map[string]any{"name": "  Bia  Lima ",
 		"keys": map[string]any{"email": "bia@example.com", "company_code": "ACME", "rg": []string{"7654321"}}}), http.StatusCreated)
 	b := r.json(t)

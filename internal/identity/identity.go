@@ -204,7 +204,7 @@ func (s Service) contact(ks lead.Kinds, in ContactInput, bad *lead.InvalidError)
 		}
 		v, err := ks.Normalize(f.kind, f.in)
 		if err != nil {
-			bad.Add("contact."+f.kind, lead.KeyErrorCode(f.kind, err), err.Error())
+			bad.AddKey("contact."+f.kind, f.kind, err)
 			continue
 		}
 		*f.dst = v

@@ -302,7 +302,7 @@ func (ks Kinds) ParseKeys(field string, in map[string]KeyValues) ([]IdentityKey,
 			f := fmt.Sprintf("%s.%s[%d]", field, k.Name, i)
 			norm, err := ks.Normalize(k.Name, v)
 			if err != nil {
-				bad.Add(f, KeyErrorCode(k.Name, err), capitalize(err.Error())+".")
+				bad.AddKey(f, k.Name, err)
 				continue
 			}
 			key := IdentityKey{Kind: k.Name, Value: norm}
@@ -318,11 +318,11 @@ func (ks Kinds) ParseKeys(field string, in map[string]KeyValues) ([]IdentityKey,
 	return out, nil
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+// AddKey records value of kind refused by Kinds.Normalize (err) as a bad
+// field, with its stable code (KeyErrorCode).
+func (e *InvalidError) AddKey(field, kind string, err error) {
+	d := err.Error()
+	e.Add(field, KeyErrorCode(kind, err), strings.ToUpper(d[:1])+d[1:]+".")
 }
 
 // ValidateKinds checks the kinds an admin puts (PUT /v1/identity-keys)
