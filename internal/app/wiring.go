@@ -97,6 +97,7 @@ func HTTPDeps(p Parts) httpapi.Deps {
 		Assignment: p.Store,
 		APIKeys:    p.Store,
 		Settings:   p.Store,
+		Identity:   p.Store,
 
 		OriginVerifySecret: p.OriginVerifySecret,
 	}

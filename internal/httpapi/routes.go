@@ -90,5 +90,10 @@ func Routes() []Route {
 		{"POST", "/v1/sites", FunctionAPI, false},
 		{"PATCH", "/v1/sites/{site_id}", FunctionAPI, false},
 		{"POST", "/v1/sites/{site_id}/rotate-key", FunctionAPI, false},
+		{"GET", "/v1/identity-keys", FunctionAPI, false},
+		{"PUT", "/v1/identity-keys", FunctionAPI, false},
+		{"POST", "/v1/contacts/locate", FunctionAPI, false},
+		{"POST", "/v1/leads", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/keys", FunctionAPI, false},
 	}
 }

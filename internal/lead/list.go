@@ -103,7 +103,7 @@ func (q Query) Validate() error {
 	if q.Sort != "" && !q.Sort.Valid() {
 		bad.Add("sort", "not_allowed", "sort must be one of newest, oldest, name, most_interactions, least_interactions.")
 	}
-	if f.EntryMethod != "" && !slices.Contains([]EntryMethod{EntryChatbot, EntryForm, EntryAPI, EntryMetaLeadAds, EntryGoogleAds, EntryImport}, f.EntryMethod) {
+	if f.EntryMethod != "" && !slices.Contains([]EntryMethod{EntryChatbot, EntryForm, EntryAPI, EntryMetaLeadAds, EntryGoogleAds, EntryImport, EntryManual}, f.EntryMethod) {
 		bad.Add("entry_method", "not_allowed", "entry_method must be one of chatbot, form, api, meta_lead_ads, google_ads, import.")
 	}
 	if f.State != "" && !f.State.Valid() {

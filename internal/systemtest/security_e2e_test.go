@@ -64,6 +64,10 @@ var routeBodies = map[string]any{
 	"POST /v1/sites":                      map[string]any{"name": "Intruso"},
 	"PATCH /v1/sites/{site_id}":           map[string]any{"name": "Intruso"},
 	"POST /v1/sites/{site_id}/rotate-key": nil,
+	"PUT /v1/identity-keys":               map[string]any{"kinds": []any{map[string]any{"name": "intruso", "label": "Intruso", "unique": true}}},
+	"POST /v1/contacts/locate":            map[string]any{"keys": map[string]any{"email": "intruso@example.com"}},
+	"POST /v1/leads":                      map[string]any{"name": "Intruso"},
+	"POST /v1/leads/{id}/keys":            map[string]any{"add": map[string]any{"rg": "1234567"}},
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
@@ -86,6 +90,7 @@ var adminOnlyRoutes = map[string]bool{
 	"POST /v1/sites":                      true,
 	"PATCH /v1/sites/{site_id}":           true,
 	"POST /v1/sites/{site_id}/rotate-key": true,
+	"PUT /v1/identity-keys":               true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id
