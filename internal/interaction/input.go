@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -87,35 +86,6 @@ type InputProfile struct {
 	FacebookID        string `json:"facebook_id"`
 	XID               string `json:"x_id"`
 	InstagramUsername string `json:"instagram_username"`
-}
-
-// Decode reads a posted body. A value of the wrong JSON type is named by
-// its field; anything else that is not a JSON object is "body".
-func Decode(body []byte) (Input, error) {
-	var in Input
-	if err := json.Unmarshal(body, &in); err != nil {
-		bad := &lead.InvalidError{}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			bad.Add(te.Field, "invalid", "Must be a JSON "+jsonType(te.Type.Kind().String())+".")
-		} else {
-			bad.Add("body", "invalid", "The body must be one JSON object.")
-		}
-		return in, bad
-	}
-	return in, nil
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "slice":
-		return "array"
-	case "struct", "map":
-		return "object"
-	case "int64", "int":
-		return "number"
-	}
-	return kind
 }
 
 // Normalize validates and normalizes a posted interaction for tenant:

@@ -11,6 +11,7 @@ package interaction
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/internal/lead"
@@ -226,3 +227,9 @@ func (i Interaction) Summary() Summary {
 		UpdatedAt: i.UpdatedAt,
 	}
 }
+
+// ValidChannel reports whether c is a known channel.
+func ValidChannel(c Channel) bool { return slices.Contains(Channels, c) }
+
+// ChannelNames lists the channels for messages ("chatbot, form, …").
+func ChannelNames() string { return strings.Join(names(Channels), ", ") }
