@@ -44,6 +44,7 @@ const (
 	EntryMetaLeadAds EntryMethod = "meta_lead_ads"
 	EntryGoogleAds   EntryMethod = "google_ads"
 	EntryImport      EntryMethod = "import"
+	EntryManual      EntryMethod = "manual" // created in the console (POST /v1/leads)
 )
 
 // MaxRating is the top of the 0–5 star scale.
@@ -204,6 +205,12 @@ type Lead struct {
 	// ExternalIDs are the idempotency keys (per site) that captured this
 	// lead, at most MaxLeadExternalIDs.
 	ExternalIDs []string `json:"external_ids,omitempty"`
+	// ExtraKeys are the identity keys of unique kinds beyond the contact
+	// fields (a second e-mail, an RG, a Facebook id, an account's unique
+	// key), by kind; SharedKeys those of the account's non-unique kinds.
+	// KeyMap shows them with the contact fields as the API's "keys".
+	ExtraKeys  map[string][]string `json:"extra_keys,omitempty"`
+	SharedKeys map[string][]string `json:"shared_keys,omitempty"`
 	// Provenance marks the fields a user edited ("name", "contact.email",
 	// "contact.attributes.<k>" … → ProvenanceUser); a field without a mark
 	// was captured (or is empty). Captures never overwrite a user's value.

@@ -114,7 +114,7 @@ func (q Query) Validate() error {
 	if f.TicketStatus != "" && !slices.Contains([]string{TicketOpen, TicketAnswered, TicketFinished}, f.TicketStatus) {
 		bad.Add("ticket_status", "not_allowed", "ticket_status must be one of open, answered, finished.")
 	}
-	if f.EntryMethod != "" && !slices.Contains([]EntryMethod{EntryChatbot, EntryForm, EntryAPI, EntryMetaLeadAds, EntryGoogleAds, EntryImport}, f.EntryMethod) {
+	if f.EntryMethod != "" && !slices.Contains([]EntryMethod{EntryChatbot, EntryForm, EntryAPI, EntryMetaLeadAds, EntryGoogleAds, EntryImport, EntryManual}, f.EntryMethod) {
 		bad.Add("entry_method", "not_allowed", "entry_method must be one of chatbot, form, api, meta_lead_ads, google_ads, import.")
 	}
 	if f.State != "" && !f.State.Valid() {
