@@ -74,7 +74,7 @@ func (st *Store) PostInteraction(ctx context.Context, tenant string, in interact
 			return *old, false, nil // a redelivery: nothing read or written
 		}
 		var stored interaction.Stored
-		if old != nil {
+		if old != nil && len(in.Messages)+len(in.Events) > 0 {
 			if stored, err = st.storedParts(ctx, tenant, old.ID); err != nil {
 				return out, false, fmt.Errorf("post interaction: %w", err)
 			}

@@ -187,17 +187,17 @@ func TestTimelineSixChannelsInOrder(t *testing.T) {
 }
 
 // TestCountersEqualRecount runs 500 random changes (status, polarity,
-// relate to another lead) on 20 interactions of 3 leads from 4 goroutines,
+// relate to another lead) on 30 interactions of 6 leads from 4 goroutines,
 // then recounts every lead from the interactions themselves.
 func TestCountersEqualRecount(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	tenant := e.site.TenantID
 	var leads []string
-	for i := range 3 {
+	for i := range 6 {
 		leads = append(leads, mustCapture(t, e, capture(fmt.Sprintf("p%d@example.com", i))).LeadID)
 	}
-	const n = 20
+	const n = 30
 	inputs := make([]interaction.Input, n)
 	ids := make([]string, n)
 	for i := range n {
