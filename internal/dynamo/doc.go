@@ -28,6 +28,10 @@
 //	T#<tenant>                           SFILTER#<id>             saved list filter
 //	T#<tenant>                           JOB#<id>                 job record (bulk action progress)
 //	T#<tenant>                           IMPORT#<id>[#C|#R#<n>]   CSV import: meta, rows and results per chunk
+//	T#<tenant>#INT#<interaction_id>      META / MSG#… / EVT#…     interaction, its messages and events (interactions.go)
+//	T#<tenant>#INTX#<channel>#<ext_id>   KEY                      interaction upsert key → interaction_id
+//	T#<tenant>#PROTO#<protocol>          KEY                      protocol number → interaction_id (unique)
+//	T#<tenant>#LEAD#<lead_id>            TL#<opened_at>#<int_id>  timeline summary of one interaction of the lead
 //
 // Why this shape:
 //
