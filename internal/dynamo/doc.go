@@ -17,6 +17,7 @@
 //	T#<tenant>#LEAD#<lead_id>            EVT#<event_id>           history entry
 //	T#<tenant>#LEAD#<lead_id>            MSG#<at>#<hash12>        conversation message
 //	T#<tenant>#KEY#<kind>#<value>        KEY                      identity key → lead_id, contact_id
+//	T#<tenant>#KEY#<kind>#<value>        LEAD#<lead_id>           key of a non-unique account kind, one per lead (identity.go)
 //	T#<tenant>#RL#<site_id>#<ip>         <15-s slice>             sliding-window rate-limit counter n (ttl; see ratelimit.go)
 //	T#<tenant>#RL#key#<api_key_id>       <15-s slice>             the same, per API key
 //	T#<tenant>                           APIKEY#<id>              account API key (hash of the secret, never the secret)

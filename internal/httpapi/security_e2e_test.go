@@ -65,6 +65,10 @@ var routeBodies = map[string]any{
 	"PATCH /v1/sites/{site_id}":                     map[string]any{"name": "Intruso"},
 	"POST /v1/sites/{site_id}/rotate-key":           nil,
 	"POST /v1/interactions/{interaction_id}/relate": map[string]any{"lead_id": "ld_x"},
+	"PUT /v1/identity-keys":                         map[string]any{"kinds": []any{map[string]any{"name": "intruso", "label": "Intruso", "unique": true}}},
+	"POST /v1/contacts/locate":                      map[string]any{"keys": map[string]any{"email": "intruso@example.com"}},
+	"POST /v1/leads":                                map[string]any{"name": "Intruso"},
+	"POST /v1/leads/{id}/keys":                      map[string]any{"add": map[string]any{"rg": "1234567"}},
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
@@ -87,6 +91,7 @@ var adminOnlyRoutes = map[string]bool{
 	"POST /v1/sites":                      true,
 	"PATCH /v1/sites/{site_id}":           true,
 	"POST /v1/sites/{site_id}/rotate-key": true,
+	"PUT /v1/identity-keys":               true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id
