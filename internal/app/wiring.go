@@ -67,6 +67,9 @@ func CaptureDeps(p Parts) httpapi.Deps {
 		APIKeys:            p.Store, // server captures with an account API key
 		Queue:              p.Queue,
 		OriginVerifySecret: p.OriginVerifySecret,
+		// Integrations post interactions (the account's country reads phones).
+		Interactions: p.Store,
+		Accounts:     p.Store,
 	}
 }
 
@@ -98,11 +101,15 @@ func HTTPDeps(p Parts) httpapi.Deps {
 		APIKeys:    p.Store,
 		Settings:   p.Store,
 		Identity:   p.Store,
+		// A related interaction's channel keys join the lead.
+		Interactions: p.Store,
+		KeyJoiner:    p.Store,
 
 		OriginVerifySecret: p.OriginVerifySecret,
 	}
 	if p.ExportFiles != nil {
 		d.ExportFiles = p.ExportFiles
+		d.AttachmentFiles = p.ExportFiles // attachments/<tenant>/ in the same bucket
 	}
 	if p.Uploads != nil {
 		d.ImportUploads = p.Uploads

@@ -58,6 +58,11 @@ func (st *Store) createLead(ctx context.Context, site account.Site, w lead.Captu
 	tenant, c, l, now := site.TenantID, w.Capture, w.Lead, w.At
 	keys := w.Keys
 	rl := st.rateLimit(site, c, now)
+	// The capture is the first interaction on the lead's timeline.
+	timeline, err := st.captureInteraction(tenant, &l, c, now)
+	if err != nil {
+		return lead.CaptureOutcome{}, err
+	}
 
 	meta, err := leadItem(l)
 	if err != nil {
@@ -97,6 +102,7 @@ func (st *Store) createLead(ctx context.Context, site account.Site, w lead.Captu
 	if err != nil {
 		return lead.CaptureOutcome{}, err
 	}
+	items, msgs = timeline.add(items, msgs)
 	items, overflow := st.fill(items, msgs)
 
 	keyIdx := map[int]lead.IdentityKey{}
@@ -107,6 +113,12 @@ func (st *Store) createLead(ctx context.Context, site account.Site, w lead.Captu
 		out, reasons, err := st.captureTransact(ctx, items, overflow, keyIdx, rlIdx, now)
 		if err != nil || out.Written || out.RateLimited != nil || out.Taken != nil {
 			return out, err
+		}
+		if again, err := st.collided(timeline, reasons, items); err != nil || again {
+			if err != nil {
+				return lead.CaptureOutcome{}, err
+			}
+			continue
 		}
 		if err := retryable(reasons); err != nil {
 			return lead.CaptureOutcome{}, err
@@ -173,21 +185,35 @@ func (st *Store) appendCapture(ctx context.Context, site account.Site, w lead.Ca
 	if w.Prev == nil {
 		return lead.CaptureOutcome{}, errors.New("append capture: no lead read")
 	}
-	items, keyIdx, rlIdx, overflow, err := st.repeatItems(site.TenantID, site, w.Capture, w.Fingerprint, w.At, w.Prev, w.Lead, w.Prev.Version, w.Keys, w.Events, w.Duplicates)
+	// The capture is one more interaction on the lead's timeline.
+	l := w.Lead
+	timeline, err := st.captureInteraction(site.TenantID, &l, w.Capture, w.At)
 	if err != nil {
 		return lead.CaptureOutcome{}, err
 	}
-	out, reasons, err := st.captureTransact(ctx, items, overflow, keyIdx, rlIdx, w.At)
-	if err != nil || out.Written {
-		return out, err
+	items, keyIdx, rlIdx, overflow, err := st.repeatItems(site.TenantID, site, w.Capture, w.Fingerprint, w.At, w.Prev, l, w.Prev.Version, w.Keys, w.Events, w.Duplicates, timeline)
+	if err != nil {
+		return lead.CaptureOutcome{}, err
 	}
-	out.VersionMoved = failed(reasons, 0) // the lead changed since it was read
-	if !out.VersionMoved && out.Taken == nil && out.RateLimited == nil {
-		if err := retryable(reasons); err != nil {
-			return lead.CaptureOutcome{}, err
+	for {
+		out, reasons, err := st.captureTransact(ctx, items, overflow, keyIdx, rlIdx, w.At)
+		if err != nil || out.Written {
+			return out, err
 		}
+		if again, err := st.collided(timeline, reasons, items); err != nil || again {
+			if err != nil {
+				return lead.CaptureOutcome{}, err
+			}
+			continue // another protocol number, the same decision
+		}
+		out.VersionMoved = failed(reasons, 0) // the lead changed since it was read
+		if !out.VersionMoved && out.Taken == nil && out.RateLimited == nil {
+			if err := retryable(reasons); err != nil {
+				return lead.CaptureOutcome{}, err
+			}
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
 // KeyHolder reads identity key k's item (consistently): who holds it now.
@@ -211,7 +237,7 @@ func keyHolder(it map[string]types.AttributeValue) lead.KeyHolder {
 // repeatItems builds the transaction of a repeat capture. keyIdx maps item
 // indexes of identity-key puts to their keys.
 func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, fp string, now time.Time, prev *lead.Lead, l lead.Lead, oldVersion int64,
-	putKeys []lead.IdentityKey, events []lead.Event, dups []lead.DuplicateCandidate) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
+	putKeys []lead.IdentityKey, events []lead.Event, dups []lead.DuplicateCandidate, timeline *captureTimeline) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
 	meta, err := leadItem(l)
 	if err != nil {
 		return nil, nil, 0, nil, err
@@ -262,6 +288,7 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, f
 	if err != nil {
 		return nil, nil, 0, nil, err
 	}
+	items, msgs = timeline.add(items, msgs)
 	if len(items) > maxTxItems {
 		return nil, nil, 0, nil, fmt.Errorf("%d history entries in one capture is too many", len(events))
 	}

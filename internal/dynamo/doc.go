@@ -33,6 +33,10 @@
 //	T#<tenant>#LEAD#<lead_id>            REMIND#<task_id>         its pending reminder (GSI2 REMIND#<n>; see reminders.go)
 //	T#<tenant>#DUENOW#<user_id>          <task_id>                due-now notification of a fired reminder (reminders.go)
 //	MIGRATION                            INDEX#v2                 list-index backfill progress (backfill.go)
+//	T#<tenant>#INT#<interaction_id>      META / MSG#… / EVT#…     interaction, its messages and events (interactions.go)
+//	T#<tenant>#INTX#<channel>#<ext_id>   KEY                      interaction upsert key → interaction_id
+//	T#<tenant>#PROTO#<protocol>          KEY                      protocol number → interaction_id (unique)
+//	T#<tenant>#LEAD#<lead_id>            TL#<opened_at>#<int_id>  timeline summary of one interaction of the lead
 //
 // Why this shape:
 //

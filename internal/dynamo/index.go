@@ -29,7 +29,8 @@ import (
 //	T#<t>#LEAD#<id>    ~IXQ#<token>     T#<t>#Q#<first rune>#<shard>       token#id (GSI3 only)
 //
 // kinds: all, state, owner ("-" = unassigned), site, entry, source,
-// medium, campaign (folded, first and last touch), class, tag, group. So
+// medium, campaign (folded, first and last touch), class, tag, group,
+// sentiment (the dominant polarity), ticket (each status with a ticket). So
 // every common filter is one index partition in each of the three list
 // orders, split into ixShards shards by a hash of the lead id so that no
 // index key takes every capture of a tenant; a list reads the shards in
@@ -145,6 +146,10 @@ func indexKeys(l lead.Lead) []string {
 	}
 	for _, g := range l.Groups {
 		add("group", g)
+	}
+	add("sentiment", l.Occurrences.Dominant())
+	for _, st := range l.Tickets.Statuses() {
+		add("ticket", st)
 	}
 	return keys
 }

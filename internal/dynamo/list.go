@@ -60,6 +60,8 @@ var selectivity = []struct {
 	{"medium", func(f lead.Filter) string { return lead.Fold(f.Medium) }, func(f *lead.Filter) { f.Medium = "" }},
 	{"state", func(f lead.Filter) string { return string(f.State) }, func(f *lead.Filter) { f.State = "" }},
 	{"entry", func(f lead.Filter) string { return string(f.EntryMethod) }, func(f *lead.Filter) { f.EntryMethod = "" }},
+	{"ticket", func(f lead.Filter) string { return f.TicketStatus }, func(f *lead.Filter) { f.TicketStatus = "" }},
+	{"sentiment", func(f lead.Filter) string { return f.Sentiment }, func(f *lead.Filter) { f.Sentiment = "" }},
 }
 
 func planFor(tenant string, q lead.Query) plan {
@@ -101,9 +103,9 @@ func planFor(tenant string, q lead.Query) plan {
 		}
 	case lead.SortName:
 		pl.index, pl.pkAttr, pl.skAttr, pl.forward = IndexGSI4, AttrGSI4PK, AttrGSI4SK, true
-	case lead.SortMostInteractions:
+	case lead.SortMostInteractions, lead.SortOccurrencesDesc:
 		pl.index, pl.pkAttr, pl.skAttr, pl.forward = IndexGSI5, AttrGSI5PK, AttrGSI5SK, false
-	case lead.SortLeastInteractions:
+	case lead.SortLeastInteractions, lead.SortOccurrences:
 		pl.index, pl.pkAttr, pl.skAttr, pl.forward = IndexGSI5, AttrGSI5PK, AttrGSI5SK, true
 	}
 	return pl

@@ -215,8 +215,15 @@ type Lead struct {
 	// "contact.attributes.<k>" … → ProvenanceUser); a field without a mark
 	// was captured (or is empty). Captures never overwrite a user's value.
 	Provenance map[string]string `json:"provenance,omitempty"`
-	// Interactions counts captures of this person; lists sort by it.
-	Interactions int `json:"interactions"`
+	// Interactions counts this person's interactions on the timeline
+	// (captures and interactions of other channels); lists sort by it
+	// (sort=occurrences). Occurrences counts them by polarity, Tickets by
+	// status; Sentiment is Occurrences.Sentiment(). All four change only
+	// through ApplyCounters, in the transaction of the interaction.
+	Interactions int         `json:"interactions"`
+	Occurrences  Occurrences `json:"occurrences"`
+	Sentiment    *int        `json:"sentiment"`
+	Tickets      Tickets     `json:"tickets"`
 	// Classification, Tags (normalized, see NormalizeTag) and Groups (ids
 	// of account groups) organize lists.
 	Classification Classification `json:"classification,omitempty"`
