@@ -218,7 +218,14 @@ type Lead struct {
 	// DeletedAt marks a soft-deleted lead: gone from lists and detail,
 	// restorable until DeletedAt + RestoreWindow.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
-	Version   int64      `json:"version"`
+	// MergedInto names the lead this one was merged into (it is then also
+	// deleted: a tombstone kept for the merge's undo window); MergeID the
+	// merge. See internal/merge.
+	MergedInto string `json:"merged_into,omitempty"`
+	MergeID    string `json:"merge_id,omitempty"`
+	// Consents are the consent records captures and forms carried.
+	Consents []Consent `json:"consents,omitempty"`
+	Version  int64     `json:"version"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 
