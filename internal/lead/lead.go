@@ -224,10 +224,10 @@ type Lead struct {
 	MergedInto string `json:"merged_into,omitempty"`
 	MergeID    string `json:"merge_id,omitempty"`
 	// Consents are the consent records captures and forms carried.
-	Consents []Consent `json:"consents,omitempty"`
-	Version  int64     `json:"version"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	Consents  []Consent `json:"consents,omitempty"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	// Test marks a lead an ad platform sent as a test (Google's is_test);
 	// it is stored and shown but left out of attribution reports.

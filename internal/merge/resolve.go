@@ -468,3 +468,48 @@ type Attribution struct {
 	FirstTouch     lead.Touch `json:"first_touch"`
 	CountedOn      string     `json:"counted_on"` // the UTC day the survivor counts on
 }
+
+// PrefixMerge prefixes merge ids.
+const PrefixMerge = "mrg_"
+
+// UndoWindow is how long a merge can be undone.
+const UndoWindow = 30 * 24 * time.Hour
+
+// Request asks for a merge of Absorb into Survivor (DryRun: decide and
+// show, write nothing; Force: merge despite strong-key conflicts, admins).
+type Request struct {
+	Survivor string
+	Absorb   []string
+	Force    bool
+	DryRun   bool
+	Actor    lead.Actor
+}
+
+// Outcome is a merge decided (dry run) or done.
+type Outcome struct {
+	MergeID string
+	Lead    lead.Lead
+	Fields  []Field
+	Moves   Moves
+}
+
+// Change is one thing that changed since a merge, which its undo would
+// overwrite.
+type Change struct {
+	LeadID string `json:"lead_id,omitempty"`
+	Item   string `json:"item"`   // "lead", "note nt_…", "key email:…", …
+	Change string `json:"change"` // edited, added, deleted
+	Detail string `json:"detail"`
+}
+
+// UndoConflictError refuses an undo: things changed since the merge.
+type UndoConflictError struct{ Changes []Change }
+
+func (e *UndoConflictError) Error() string {
+	return fmt.Sprintf("%d item(s) changed since the merge, first: %s", len(e.Changes), e.Changes[0].Detail)
+}
+
+// UndoStateError refuses an undo of a merge already undone or past its window.
+type UndoStateError struct{ Reason string }
+
+func (e *UndoStateError) Error() string { return e.Reason }
