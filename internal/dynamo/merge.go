@@ -830,6 +830,20 @@ func (st *Store) UndoMerge(ctx context.Context, tenant, mergeID string, actor le
 		}
 		return lead.Lead{}, fmt.Errorf("undo merge %s: %w", mergeID, err)
 	}
+	// The before images hold the person's data: an undone merge keeps
+	// only its ids, status and who undid it.
+	var ks []map[string]types.AttributeValue
+	for i := range rec.Chunks {
+		ks = append(ks, key(mergePK(tenant, mergeID), fmt.Sprintf("%s%04d", skMergeEntries, i)))
+	}
+	if err := st.batchDelete(ctx, ks); err != nil {
+		return lead.Lead{}, fmt.Errorf("undo merge %s: entries: %w", mergeID, err)
+	}
+	if _, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: st.table, Key: key(mergePK(tenant, mergeID), skMergeRec), UpdateExpression: aws.String("REMOVE moves"),
+	}); err != nil {
+		return lead.Lead{}, fmt.Errorf("undo merge %s: %w", mergeID, err)
+	}
 	l, err := st.getLead(ctx, tenant, rec.Survivor)
 	if err != nil {
 		return lead.Lead{}, fmt.Errorf("undo merge %s: %w", mergeID, err)
