@@ -176,6 +176,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	d.Assignment = a.Store
 	d.APIKeys = a.Store
 	d.Settings = a.Store
+	d.Merges = a.Store
 	d.OriginVerifySecret = a.Config.OriginVerifySecret
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files

@@ -88,5 +88,10 @@ func Routes() []Route {
 		{"POST", "/v1/sites", FunctionAPI, false},
 		{"PATCH", "/v1/sites/{site_id}", FunctionAPI, false},
 		{"POST", "/v1/sites/{site_id}/rotate-key", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/duplicates", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/merge", FunctionAPI, false},
+		{"POST", "/v1/merges/{merge_id}/undo", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/data-export", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/erase", FunctionAPI, false},
 	}
 }

@@ -70,6 +70,11 @@ type Deps struct {
 	APIKeys APIKeys
 	// Settings serves the account and site settings routes (admins).
 	Settings Settings
+	// Merges serves duplicates, merges and undos, and the person's data
+	// (export, erasure); Files deletes an erased person's stored files
+	// (optional).
+	Merges Merges
+	Files  FileEraser
 	// OriginVerifySecret is the X-Origin-Verify value CloudFront adds to
 	// the requests it forwards; captures trust CloudFront-Viewer-* geo
 	// headers only on requests carrying it (empty: never).
@@ -211,6 +216,7 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"POST /v1/sites/{site_id}/rotate-key":                 http.HandlerFunc(s.siteRotateKey),
 	}
 	maps.Copy(h, s.agendaHandlers())
+	maps.Copy(h, s.mergeHandlers())
 	return h
 }
 

@@ -258,6 +258,8 @@ type Capture struct {
 	Contact      Contact
 	Touch        Touch
 	Conversation []Message
+	// Consent is the consent record the form or chatbot carried, if any.
+	Consent *Consent
 	// Test marks a platform test lead (see Lead.Test).
 	Test bool
 	// Trusted captures come from servers Leadflow authenticated (ads
