@@ -135,6 +135,9 @@ func (a *App) CaptureDeps() httpapi.Deps {
 		Logger:     a.Logger,
 		Now:        time.Now,
 		APIKeys:    a.Store, // server captures with an account API key
+		// Integrations post interactions (the account's country reads phones).
+		Interactions: a.Store,
+		Accounts:     a.Store,
 	}
 	if a.Queue != nil {
 		d.Queue = a.Queue
@@ -177,9 +180,13 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	d.APIKeys = a.Store
 	d.Settings = a.Store
 	d.Merges = a.Store
+	d.Interactions = a.Store
+	d.KeyJoiner = a.Store // a related interaction's channel keys join the lead
 	d.OriginVerifySecret = a.Config.OriginVerifySecret
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files
+		d.AttachmentFiles = files // attachments/<tenant>/ in the same bucket
+		d.Files = files           // an erased person's attachments
 	}
 	if u := a.uploads(); u != nil {
 		d.ImportUploads = u

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leadflow/leadflow/internal/interaction"
 	"github.com/leadflow/leadflow/internal/lead"
 )
 
@@ -64,6 +65,7 @@ func (st *Store) readPerson(ctx context.Context, tenant, leadID string) (*person
 	}
 	queue := []string{l.ID}
 	var extra []ikey
+	var interactions []string
 	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
@@ -102,6 +104,10 @@ func (st *Store) readPerson(ctx context.Context, tenant, leadID string) (*person
 				}
 			case strings.HasPrefix(sk, skTask):
 				extra = append(extra, ikey{taskPointerPK(tenant, strings.TrimPrefix(sk, skTask)), skTaskPointer})
+			case strings.HasPrefix(sk, skTimeline):
+				if iid, ok := timelineID(sk); ok && !slices.Contains(interactions, iid) {
+					interactions = append(interactions, iid)
+				}
 			default:
 				if other, rest, ok := dupParts(sk); ok {
 					extra = append(extra, ikey{leadPK(tenant, other), skDup + id + "#" + rest})
@@ -114,6 +120,42 @@ func (st *Store) readPerson(ctx context.Context, tenant, leadID string) (*person
 		for _, k := range m.Keys() {
 			extra = append(extra, ikey{identityPK(tenant, k), skKey})
 		}
+		for _, k := range m.SharedKeyList() {
+			extra = append(extra, ikey{identityPK(tenant, k), skSharedKey + m.ID})
+		}
+	}
+	// The person's interactions: their partitions (META, messages,
+	// events), upsert and protocol keys, attachment files.
+	for _, iid := range interactions {
+		items, err := st.partitionItems(ctx, interactionPK(tenant, iid))
+		if err != nil {
+			return nil, err
+		}
+		var in interaction.Interaction
+		for _, it := range items {
+			if str(it, AttrSK) == skMeta {
+				if err := unmarshal(it, &in); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if _, ours := p.metas[in.LeadID]; !ours {
+			continue // related to someone else since: not this person's
+		}
+		for _, it := range items {
+			add(it)
+		}
+		if in.ExternalID != "" {
+			extra = append(extra, ikey{upsertKeyPK(tenant, in.Channel, in.ExternalID), skKey})
+		}
+		if in.Protocol != "" {
+			extra = append(extra, ikey{protocolPK(tenant, in.Protocol), skKey})
+		}
+		for _, a := range in.Attachments {
+			if strings.HasPrefix(a.Key, interaction.AttachmentPrefix(tenant)) {
+				p.files = append(p.files, a.Key)
+			}
+		}
 	}
 	got, err := st.getItems(ctx, extra)
 	if err != nil {
@@ -124,7 +166,7 @@ func (st *Store) readPerson(ctx context.Context, tenant, leadID string) (*person
 		if it == nil {
 			continue
 		}
-		if k.sk == skKey || k.sk == skTaskPointer {
+		if (k.sk == skKey && str(it, "lead_id") != "") || k.sk == skTaskPointer {
 			if _, ours := p.metas[str(it, "lead_id")]; !ours {
 				continue // a key another lead holds now
 			}
@@ -176,11 +218,17 @@ func (st *Store) Erase(ctx context.Context, tenant, leadID string, actor lead.Ac
 			}})
 		}
 		metas := len(tx)
+		var changes [][2]*lead.Lead
+		load := map[string]int64{}
 		for _, id := range slices.Sorted(maps.Keys(p.metas)) {
 			m := p.metas[id]
-			tx = append(tx, st.counterItems(tenant, &m, nil)...)
-			tx = append(tx, st.loadItems(tenant, id, loadDelta(m, lead.Lead{}))...)
+			changes = append(changes, [2]*lead.Lead{&m, nil})
+			for u, d := range loadDelta(m, lead.Lead{}) {
+				load[u] += d
+			}
 		}
+		tx = append(tx, st.counterChanges(tenant, changes)...)
+		tx = append(tx, st.loadItems(tenant, leadID, load)...)
 		audit, err := st.auditItems(tenant, leadID, []lead.Event{{Actor: actor, Action: ActionErased, Field: "lead", After: leadID}})
 		if err != nil {
 			return 0, err
@@ -233,6 +281,11 @@ func (st *Store) DataExport(ctx context.Context, tenant, leadID string) (map[str
 		sk, pk := str(it, AttrSK), str(it, AttrPK)
 		var section string
 		switch {
+		case strings.HasPrefix(pk, "T#"+tenant+"#INT#"):
+			section = map[bool]string{true: "interactions", false: "interaction_items"}[sk == skMeta]
+		case strings.HasPrefix(pk, "T#"+tenant+"#INTX#"), strings.HasPrefix(pk, "T#"+tenant+"#PROTO#"),
+			strings.HasPrefix(sk, skTimeline):
+			continue // lookups and summary copies of the interactions
 		case strings.HasPrefix(sk, skIndex), strings.HasPrefix(sk, skSearch), sk == skPurge,
 			strings.HasPrefix(sk, skMerged), strings.Contains(pk, "#MERGE#"):
 			continue // copies of the lead, bookkeeping, before images of merges
@@ -251,7 +304,7 @@ func (st *Store) DataExport(ctx context.Context, tenant, leadID string) (map[str
 				continue // another lead's record about this one
 			}
 			section = "duplicate_candidates"
-		case sk == skKey:
+		case strings.HasPrefix(pk, "T#"+tenant+"#KEY#"):
 			kind, value, _ := strings.Cut(strings.TrimPrefix(pk, "T#"+tenant+"#KEY#"), "#")
 			sections["identity_keys"] = append(sections["identity_keys"], map[string]string{"kind": kind, "value": value})
 			continue
@@ -269,7 +322,7 @@ func (st *Store) DataExport(ctx context.Context, tenant, leadID string) (map[str
 		}
 		sections[section] = append(sections[section], v)
 	}
-	for _, name := range []string{"notes", "history", "conversation", "tasks", "identity_keys", "duplicate_candidates", "merged_leads"} {
+	for _, name := range []string{"notes", "history", "conversation", "tasks", "identity_keys", "duplicate_candidates", "merged_leads", "interactions", "interaction_items"} {
 		if sections[name] == nil {
 			sections[name] = []any{}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/internal/dynamo"
+	"github.com/leadflow/leadflow/internal/interaction"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/merge"
 )
@@ -40,6 +41,14 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	must(t, e.store.AddNote(ctx, tenant, p, lead.Note{ID: lead.NewID(lead.PrefixNote, now), Text: "anotacao confidencial", AuthorID: "usr_a", CreatedAt: now, UpdatedAt: now},
 		lead.Event{ID: lead.NewID(lead.PrefixEvent, now), At: now, Actor: lead.Actor{Type: lead.ActorUser, ID: "usr_a"}, Action: lead.ActionNoteAdded}))
 	must(t, e.store.CreateTask(ctx, tenant, newTask(p, "usr_a", "2026-12-01", "10:00", now), taskEvent("task_added", now)))
+	att := "attachments/" + tenant + "/contrato.pdf"
+	chat, _ := post(t, e, tenant, interaction.Input{Channel: "whatsapp", ExternalID: "wa-erase", Kind: "chat", Polarity: "negative",
+		OpenedAt: now.Format(time.RFC3339), Profile: interaction.InputProfile{Email: "beatriz.erasmo@example.com"},
+		Attachments: []interaction.InputAttachment{{Name: "contrato.pdf", ContentType: "application/pdf", Size: 10, Key: att}},
+		Messages:    []interaction.InputMessage{{From: "visitor", Text: "mensagem privada no whatsapp", At: now.Format(time.RFC3339)}}})
+	if chat.LeadID != p {
+		t.Fatalf("the interaction matched %q", chat.LeadID)
+	}
 	admin := lead.Actor{Type: lead.ActorUser, ID: "usr_admin"}
 	if _, err := e.store.Merge(ctx, tenant, merge.Request{Survivor: p, Absorb: []string{q}, Actor: admin}); err != nil {
 		t.Fatal(err)
@@ -49,7 +58,7 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"notes", "conversation", "tasks", "identity_keys", "merged_leads", "history"} {
+	for _, section := range []string{"notes", "conversation", "tasks", "identity_keys", "merged_leads", "history", "interactions", "interaction_items"} {
 		if v, _ := doc[section].([]any); len(v) == 0 {
 			t.Errorf("export section %s is empty", section)
 		}
@@ -61,12 +70,16 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 		t.Errorf("export of the merged lead: %v", err)
 	}
 
-	n, err := e.store.Erase(ctx, tenant, p, admin, nil)
+	var files []string
+	n, err := e.store.Erase(ctx, tenant, p, admin, func(_ context.Context, keys []string) error { files = append(files, keys...); return nil })
 	if err != nil || n < 10 {
 		t.Fatalf("erase: %d items, %v", n, err)
 	}
+	if len(files) != 1 || files[0] != att {
+		t.Errorf("attachment files deleted: %v", files)
+	}
 	secrets := []string{"Beatriz", "beatriz.erasmo@example.com", "bia.erasmo@example.org", "52998224725", "5511987650001",
-		"Erasmo Tintas", "meu pedido secreto", "anotacao confidencial"}
+		"Erasmo Tintas", "meu pedido secreto", "anotacao confidencial", "mensagem privada", "wa-erase", chat.ID, chat.Protocol}
 	var audit int
 	for k, v := range e.snapshot(t) {
 		if strings.Contains(k, "|AUDIT#") {

@@ -194,12 +194,12 @@ func (st *Store) mergeOnce(ctx context.Context, tenant string, req merge.Request
 		out.MergeID = ""
 		return out, false, nil
 	}
-	var counters []types.TransactWriteItem
-	counters = append(counters, st.counterItems(tenant, &surv, &plan.Result)...)
-	counters = append(counters, st.loadItems(tenant, surv.ID, loadDelta(surv, plan.Result))...)
-	for i, a := range abs {
-		counters = append(counters, st.counterItems(tenant, &a, &plan.Tombstones[i])...)
+	changes := [][2]*lead.Lead{{&surv, &plan.Result}}
+	for i := range abs {
+		changes = append(changes, [2]*lead.Lead{&abs[i], &plan.Tombstones[i]})
 	}
+	counters := st.counterChanges(tenant, changes)
+	counters = append(counters, st.loadItems(tenant, surv.ID, loadDelta(surv, plan.Result))...)
 	rec := mergeRecord{
 		ID: mergeID, Survivor: surv.ID, Absorbed: req.Absorb, Actor: req.Actor, At: now,
 		Chunks: 0, Moves: moves, TTL: now.Add(merge.UndoWindow).Unix(),
@@ -256,9 +256,15 @@ func (st *Store) mergeBuild(ctx context.Context, tenant string, p merge.Plan, su
 			if other, rest, ok := dupParts(sk); ok && !in[other] {
 				extra = append(extra, ikey{leadPK(tenant, other), skDup + a.ID + "#" + rest})
 			}
+			if id, ok := timelineID(sk); ok {
+				extra = append(extra, ikey{interactionPK(tenant, id), skMeta})
+			}
 		}
 		for _, k := range a.Keys() {
 			extra = append(extra, ikey{identityPK(tenant, k), skKey})
+		}
+		for _, k := range a.SharedKeyList() {
+			extra = append(extra, ikey{identityPK(tenant, k), skSharedKey + a.ID}, ikey{identityPK(tenant, k), skSharedKey + surv.ID})
 		}
 	}
 	got, err := st.getItems(ctx, extra)
@@ -338,6 +344,20 @@ func (st *Store) mergeBuild(ctx context.Context, tenant string, p merge.Plan, su
 					to := ikey{mirror.pk, skDup + surv.ID + "#" + rest}
 					ms.set(to, withKey(m.before, to, "lead_id", surv.ID))
 				}
+			case strings.HasPrefix(sk, skTimeline):
+				// The interaction joins the survivor: its summary moves,
+				// its META names the survivor (a new version, so a write
+				// that read the old one fails instead of undoing this).
+				moves.Interactions++
+				ms.del(k)
+				ms.set(moveTo, withKey(it, moveTo, "lead_id", surv.ID))
+				id, _ := timelineID(sk)
+				ik := ikey{interactionPK(tenant, id), skMeta}
+				if m := ms.m[ik]; m != nil && m.before != nil && str(m.before, "lead_id") == a.ID {
+					next := withKey(m.before, ik, "lead_id", surv.ID)
+					next["version"] = n(num(m.before, "version") + 1)
+					ms.set(ik, next)
+				}
 			case strings.HasPrefix(sk, skTask):
 				moves.Tasks++
 				ms.del(k)
@@ -366,6 +386,17 @@ func (st *Store) mergeBuild(ctx context.Context, tenant string, p merge.Plan, su
 				ms.set(kk, withKey(m.before, kk, "lead_id", surv.ID, "contact_id", surv.ContactID))
 			}
 		}
+		for _, k := range a.SharedKeyList() {
+			from := ikey{identityPK(tenant, k), skSharedKey + a.ID}
+			if m := ms.m[from]; m != nil && m.before != nil {
+				moves.Keys++
+				ms.del(from)
+				to := ikey{from.pk, skSharedKey + surv.ID}
+				if t := ms.m[to]; t == nil || t.before == nil {
+					ms.set(to, withKey(m.before, to, "lead_id", surv.ID, "contact_id", surv.ContactID))
+				}
+			}
+		}
 	}
 
 	// History on every lead, and each lead's pointer to the record.
@@ -391,6 +422,16 @@ func (st *Store) mergeBuild(ctx context.Context, tenant string, p merge.Plan, su
 		}
 	}
 	return ms, moves, nil
+}
+
+// timelineID is the interaction id of a timeline summary's sort key
+// TL#<opened at>#<interaction id>.
+func timelineID(sk string) (string, bool) {
+	if !strings.HasPrefix(sk, skTimeline) {
+		return "", false
+	}
+	i := strings.LastIndexByte(sk, '#')
+	return sk[i+1:], i >= len(skTimeline)
 }
 
 // dupParts splits a duplicate record's sort key DUP#<other>#<kind>#<value>.
@@ -803,6 +844,7 @@ func (st *Store) UndoMerge(ctx context.Context, tenant, mergeID string, actor le
 	// Counters back: from what the METAs are now (as the merge left them)
 	// to what they were.
 	var counters []types.TransactWriteItem
+	var changes [][2]*lead.Lead
 	if rec.UndoDone == 0 {
 		for _, e := range entries {
 			if e.k.sk != skMeta || !e.changedByMerge {
@@ -816,11 +858,12 @@ func (st *Store) UndoMerge(ctx context.Context, tenant, mergeID string, actor le
 				return lead.Lead{}, err
 			}
 			before.TenantID, after.TenantID = tenant, tenant
-			counters = append(counters, st.counterItems(tenant, &after, &before)...)
+			changes = append(changes, [2]*lead.Lead{&after, &before})
 			if before.ID == rec.Survivor {
 				counters = append(counters, st.loadItems(tenant, before.ID, loadDelta(after, before))...)
 			}
 		}
+		counters = append(st.counterChanges(tenant, changes), counters...)
 	}
 	rec.UndoneAt, rec.UndoneBy = &now, &actor
 	if err := st.runMerge(ctx, tenant, &rec, plain(entries), counters, true); err != nil {

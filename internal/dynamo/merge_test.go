@@ -16,6 +16,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/attribution"
 	"github.com/leadflow/leadflow/internal/dynamo"
+	"github.com/leadflow/leadflow/internal/interaction"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/merge"
 )
@@ -166,6 +167,12 @@ func TestMergeMovesEverythingAndUndoRestoresEveryItem(t *testing.T) {
 	tk := newTask(absorbed, "usr_a", "2026-12-01", "10:00", day)
 	must(t, e.store.CreateTask(ctx, tenant, tk, taskEvent("task_added", day)))
 	setState(t, e, absorbed, lead.StateSale)
+	chat, _ := post(t, e, tenant, interaction.Input{Channel: "whatsapp", ExternalID: "wa-merge", Kind: "chat", Status: "open", Polarity: "negative",
+		OpenedAt: day.Add(time.Hour).Format(time.RFC3339), Profile: interaction.InputProfile{Email: "ana.b@example.com"},
+		Messages: []interaction.InputMessage{{From: "visitor", Text: "oi", At: day.Add(time.Hour).Format(time.RFC3339)}}})
+	if chat.LeadID != absorbed {
+		t.Fatalf("the interaction matched %q", chat.LeadID)
+	}
 
 	sug, err := e.store.Duplicates(ctx, tenant, survivor, false)
 	if err != nil || len(sug) != 1 || sug[0].LeadID != absorbed || sug[0].Reasons[0].Match != merge.MatchRecorded {
@@ -184,7 +191,7 @@ func TestMergeMovesEverythingAndUndoRestoresEveryItem(t *testing.T) {
 	if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
 		t.Fatalf("the dry run wrote: %v", diff)
 	}
-	if dry.Moves.Notes != 60 || dry.Moves.Tasks != 1 || dry.Moves.Messages != 4 || dry.Moves.Keys != 2 || dry.Moves.Duplicates != 1 {
+	if dry.Moves.Notes != 60 || dry.Moves.Tasks != 1 || dry.Moves.Messages != 4 || dry.Moves.Keys != 2 || dry.Moves.Duplicates != 1 || dry.Moves.Interactions != 2 {
 		t.Errorf("moves: %+v", dry.Moves)
 	}
 	req.DryRun = false
@@ -214,6 +221,15 @@ func TestMergeMovesEverythingAndUndoRestoresEveryItem(t *testing.T) {
 	notes, err := e.store.Notes(ctx, tenant, survivor, "", 100)
 	if err != nil || len(notes.Items) != 60 {
 		t.Errorf("survivor notes: %d, %v", len(notes.Items), err)
+	}
+	if l.Occurrences.Negative != 1 || l.Tickets.Open != 1 || l.Interactions != 4 || len(l.KeyMap()["email"]) != 2 {
+		t.Errorf("merged counters and keys: %+v %+v %d %v", l.Occurrences, l.Tickets, l.Interactions, l.KeyMap())
+	}
+	if got, err := e.store.Interaction(ctx, tenant, chat.ID); err != nil || got.LeadID != survivor {
+		t.Errorf("the interaction names %q (%v)", got.LeadID, err)
+	}
+	if tl, err := e.store.Timeline(ctx, tenant, survivor, "", "", 50); err != nil || len(tl.Items) != 4 {
+		t.Errorf("survivor timeline: %d items, %v", len(tl.Items), err)
 	}
 	if got, err := e.store.Task(ctx, tenant, tk.ID); err != nil || got.LeadID != survivor {
 		t.Errorf("task: %+v, %v", got, err)

@@ -22,9 +22,10 @@ type Merges interface {
 	Erase(ctx context.Context, tenant, leadID string, actor lead.Actor, deleteFiles func(context.Context, []string) error) (int, error)
 }
 
-// FileEraser deletes stored files (interaction attachments) of an erased person.
+// FileEraser deletes stored files (interaction attachments) of an erased
+// person (s3store.ExportFiles: the same bucket).
 type FileEraser interface {
-	DeleteObjects(ctx context.Context, keys []string) error
+	Delete(ctx context.Context, keys ...string) error
 }
 
 func (s *server) mergeHandlers() map[string]http.Handler {
@@ -194,7 +195,7 @@ func (s *server) leadErase(w http.ResponseWriter, r *http.Request) {
 	}
 	var files func(context.Context, []string) error
 	if s.Files != nil {
-		files = s.Files.DeleteObjects
+		files = func(ctx context.Context, keys []string) error { return s.Files.Delete(ctx, keys...) }
 	}
 	n, err := s.Merges.Erase(r.Context(), p.TenantID, id, actorOf(r), files)
 	if err != nil {

@@ -31,6 +31,7 @@ func Routes() []Route {
 		{"GET", "/v1/capture/meta/{site_key}", FunctionCapture, true},
 		{"POST", "/v1/capture/meta/{site_key}", FunctionCapture, true},
 		{"POST", "/v1/capture/google-ads/{site_key}", FunctionCapture, true},
+		{"POST", "/v1/capture/interactions", FunctionCapture, true},
 
 		{"GET", "/v1/openapi.yaml", FunctionAPI, true},
 		{"GET", "/v1/me", FunctionAPI, false},
@@ -93,5 +94,8 @@ func Routes() []Route {
 		{"POST", "/v1/merges/{merge_id}/undo", FunctionAPI, false},
 		{"GET", "/v1/leads/{id}/data-export", FunctionAPI, false},
 		{"POST", "/v1/leads/{id}/erase", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/timeline", FunctionAPI, false},
+		{"GET", "/v1/interactions/{interaction_id}", FunctionAPI, false},
+		{"POST", "/v1/interactions/{interaction_id}/relate", FunctionAPI, false},
 	}
 }

@@ -161,6 +161,8 @@ func clone(l lead.Lead) lead.Lead {
 	l.Tags = slices.Clone(l.Tags)
 	l.Groups = slices.Clone(l.Groups)
 	l.Consents = slices.Clone(l.Consents)
+	l.ExtraKeys = lead.CloneKeys(l.ExtraKeys)
+	l.SharedKeys = lead.CloneKeys(l.SharedKeys)
 	return l
 }
 
@@ -406,6 +408,13 @@ func (r *resolver) unions() {
 	for _, c := range consents {
 		o.AddConsent(c)
 	}
+	var c lead.CounterDelta
+	for _, l := range r.all {
+		c = c.Add(lead.CounterDelta{Occurrences: l.Occurrences, Tickets: l.Tickets})
+	}
+	o.Occurrences, o.Tickets = c.Occurrences, c.Tickets
+	o.Sentiment = o.Occurrences.Sentiment()
+	r.keys()
 	r.note("tags", nonNil(o.Tags), "", WhyUnion)
 	r.note("groups", nonNil(o.Groups), "", WhyUnion)
 	r.note("interactions", sum, "", WhySum)
@@ -513,3 +522,47 @@ func (e *UndoConflictError) Error() string {
 type UndoStateError struct{ Reason string }
 
 func (e *UndoStateError) Error() string { return e.Reason }
+
+// keys gives the result every identity key of every lead: the contact
+// fields hold the values that won, every other value of a unique kind
+// goes to ExtraKeys and of a non-unique (account) kind to SharedKeys, so
+// the merged lead's keys are the union and every key item the merge
+// re-points is named by it.
+func (r *resolver) keys() {
+	o := &r.out
+	shared := map[string]bool{}
+	for _, l := range r.all {
+		for kind := range l.SharedKeys {
+			shared[kind] = true
+		}
+	}
+	contact := map[string]string{lead.KeyEmail: o.Contact.Email, lead.KeyPhone: o.Contact.Phone, lead.KeyWhatsApp: o.Contact.WhatsApp, lead.KeyCPF: o.Contact.CPF}
+	o.ExtraKeys, o.SharedKeys = nil, nil
+	add := func(m *map[string][]string, kind, v string) {
+		if *m == nil {
+			*m = map[string][]string{}
+		}
+		if !slices.Contains((*m)[kind], v) {
+			(*m)[kind] = append((*m)[kind], v)
+		}
+	}
+	n := 0
+	for _, l := range r.all {
+		km := l.KeyMap()
+		for _, kind := range slices.Sorted(maps.Keys(km)) {
+			for _, v := range km[kind] {
+				switch {
+				case contact[kind] == v:
+				case shared[kind] && slices.Contains(l.SharedKeys[kind], v):
+					add(&o.SharedKeys, kind, v)
+				default:
+					add(&o.ExtraKeys, kind, v)
+				}
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		r.note("keys", o.KeyMap(), "", WhyUnion)
+	}
+}

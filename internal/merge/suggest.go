@@ -86,14 +86,17 @@ func strength(kind string) int {
 }
 
 // KeysOf returns a lead's identity keys as kind → values (normalized as
-// stored), phone and WhatsApp under "phone" as the key items hold them.
+// stored): every key of Lead.KeyMap, WhatsApp numbers also as phones (a
+// person reached on either is one person), and the external ids.
 func KeysOf(l lead.Lead) map[string][]string {
-	out := map[string][]string{}
-	for _, k := range l.Keys() {
-		if !slices.Contains(out[k.Kind], k.Value) {
-			out[k.Kind] = append(out[k.Kind], k.Value)
+	out := lead.CloneKeys(l.KeyMap())
+	for _, v := range out[lead.KeyWhatsApp] {
+		if !slices.Contains(out[lead.KeyPhone], v) {
+			out[lead.KeyPhone] = append(out[lead.KeyPhone], v)
 		}
 	}
+	delete(out, lead.KeyWhatsApp)
+	out[lead.KindExternal] = slices.Clone(l.ExternalIDs)
 	return out
 }
 
