@@ -1014,8 +1014,10 @@ func describe(tenant string, k ikey, change string) merge.Change {
 const maxNameCandidates = 25
 
 // Duplicates suggests leads that may be the same person as leadID: the
-// duplicate candidates captures recorded and the leads with the same name
-// (one Query of the name-ordered list index), scored by merge.Suggest.
+// duplicate candidates captures recorded, the leads holding one of its
+// keys of a non-unique kind (one Query per key) and the leads with the
+// same name (one Query of the name-ordered list index), scored by
+// merge.Suggest.
 func (st *Store) Duplicates(ctx context.Context, tenant, leadID string, force bool) ([]merge.Suggestion, error) {
 	l, err := st.getLead(ctx, tenant, leadID)
 	if err == nil && l.DeletedAt != nil {
@@ -1049,6 +1051,22 @@ func (st *Store) Duplicates(ctx context.Context, tenant, leadID string, force bo
 		}
 		for _, it := range out.Items {
 			if id := strings.TrimPrefix(str(it, AttrPK), leadPK(tenant, "")); id != leadID && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	// Leads holding the same key of a non-unique (account) kind.
+	for _, k := range l.SharedKeyList() {
+		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: st.table, KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :p)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(identityPK(tenant, k)), ":p": s(skSharedKey)},
+			Limit:                     aws.Int32(maxNameCandidates + 1),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("duplicates of %s: shared keys: %w", leadID, err)
+		}
+		for _, it := range out.Items {
+			if id := str(it, "lead_id"); id != "" && id != leadID && !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
 		}
