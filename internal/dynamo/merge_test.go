@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -304,5 +308,62 @@ func TestMergeMovesEverythingAndUndoRestoresEveryItem(t *testing.T) {
 	}
 	if _, err := e.store.Merge(ctx, ot.TenantID, merge.Request{Survivor: survivor, Absorb: []string{ores.LeadID}, Actor: req.Actor}); !errors.Is(err, lead.ErrNotFound) {
 		t.Errorf("merging into another tenant's lead: %v", err)
+	}
+}
+
+// crashAfter makes TransactWriteItems fail, for good, after n calls: a
+// process that dies in the middle of a merge.
+func crashAfter(n int64) func(*middleware.Stack) error {
+	var calls atomic.Int64
+	return func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("crash", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			if awsmiddleware.GetOperationName(ctx) == "TransactWriteItems" && calls.Add(1) > n {
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, errors.New("crashed")
+			}
+			return next.HandleFinalize(ctx, in)
+		}), middleware.Before)
+	}
+}
+
+// A merge of several transactions interrupted after its second one is
+// finished by repeating the request, and then undone to the very bytes.
+func TestMergeInterruptedIsResumed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tenant := e.site.TenantID
+	survivor := mustCapture(t, e, capture("resume-s@example.com")).LeadID
+	absorbed := mustCapture(t, e, capture("resume-a@example.com")).LeadID
+	for i := range 50 {
+		now := time.Now().UTC()
+		must(t, e.store.AddNote(ctx, tenant, absorbed, lead.Note{ID: lead.NewID(lead.PrefixNote, now), Text: fmt.Sprintf("n%d", i), AuthorID: "u", CreatedAt: now, UpdatedAt: now},
+			lead.Event{ID: lead.NewID(lead.PrefixEvent, now), At: now, Actor: lead.Actor{Type: lead.ActorUser, ID: "u"}, Action: lead.ActionNoteAdded}))
+	}
+	before := e.snapshot(t)
+	crashing := dynamo.New(dynamodb.New(e.client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, crashAfter(2))
+	}), e.table)
+	req := merge.Request{Survivor: survivor, Absorb: []string{absorbed}, Actor: lead.Actor{Type: lead.ActorUser, ID: "usr_admin"}}
+	if _, err := crashing.Merge(ctx, tenant, req); err == nil {
+		t.Fatal("the crashing store finished the merge: the test needs a bigger one")
+	}
+	if _, err := e.store.Detail(ctx, tenant, absorbed); !errors.Is(err, lead.ErrMerged) {
+		t.Fatalf("after the first steps the absorbed lead: %v", err)
+	}
+	done, err := e.store.Merge(ctx, tenant, req)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	notes, err := e.store.Notes(ctx, tenant, survivor, "", 100)
+	if err != nil || len(notes.Items) != 50 || done.MergeID == "" {
+		t.Fatalf("resumed merge %q: %d notes on the survivor (%v)", done.MergeID, len(notes.Items), err)
+	}
+	if left := e.partition(t, tenant, absorbed); len(left) > 6 {
+		t.Errorf("the absorbed partition still holds %v", left)
+	}
+	if _, err := e.store.UndoMerge(ctx, tenant, done.MergeID, req.Actor); err != nil {
+		t.Fatal(err)
+	}
+	if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+		t.Fatalf("after the undo %d items differ: %v", len(diff), diff[:min(len(diff), 10)])
 	}
 }
