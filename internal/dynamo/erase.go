@@ -223,6 +223,9 @@ func (st *Store) Erase(ctx context.Context, tenant, leadID string, actor lead.Ac
 		for _, id := range slices.Sorted(maps.Keys(p.metas)) {
 			m := p.metas[id]
 			changes = append(changes, [2]*lead.Lead{&m, nil})
+			if m.MergedInto != "" {
+				continue // a tombstone stopped counting at its merge
+			}
 			for u, d := range loadDelta(m, lead.Lead{}) {
 				load[u] += d
 			}

@@ -200,6 +200,11 @@ func (st *Store) mergeOnce(ctx context.Context, tenant string, req merge.Request
 	}
 	counters := st.counterChanges(tenant, changes)
 	counters = append(counters, st.loadItems(tenant, surv.ID, loadDelta(surv, plan.Result))...)
+	for _, a := range abs {
+		// A tombstone owns nothing: its owner's open-lead count drops now
+		// (and the purge of a tombstone leaves the count alone).
+		counters = append(counters, st.loadItems(tenant, a.ID, loadDelta(a, lead.Lead{}))...)
+	}
 	rec := mergeRecord{
 		ID: mergeID, Survivor: surv.ID, Absorbed: req.Absorb, Actor: req.Actor, At: now,
 		Chunks: 0, Moves: moves, TTL: now.Add(merge.UndoWindow).Unix(),
@@ -861,6 +866,8 @@ func (st *Store) UndoMerge(ctx context.Context, tenant, mergeID string, actor le
 			changes = append(changes, [2]*lead.Lead{&after, &before})
 			if before.ID == rec.Survivor {
 				counters = append(counters, st.loadItems(tenant, before.ID, loadDelta(after, before))...)
+			} else {
+				counters = append(counters, st.loadItems(tenant, before.ID, loadDelta(lead.Lead{}, before))...)
 			}
 		}
 		counters = append(st.counterChanges(tenant, changes), counters...)

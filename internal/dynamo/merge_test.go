@@ -178,6 +178,17 @@ func TestMergeMovesEverythingAndUndoRestoresEveryItem(t *testing.T) {
 		t.Fatalf("the interaction matched %q", chat.LeadID)
 	}
 
+	if _, err := e.store.Update(ctx, tenant, survivor, 0, func(l *lead.Lead) ([]lead.Event, error) {
+		l.OwnerID = "usr_s"
+		return []lead.Event{{Action: lead.ActionUpdated, Field: "owner_id", After: "usr_s"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	load := func() int64 {
+		m, err := e.store.OpenLeads(ctx, tenant)
+		must(t, err)
+		return m["usr_s"]
+	}
 	sug, err := e.store.Duplicates(ctx, tenant, survivor, false)
 	if err != nil || len(sug) != 1 || sug[0].LeadID != absorbed || sug[0].Reasons[0].Match != merge.MatchRecorded {
 		t.Fatalf("duplicates of the survivor: %+v, %v", sug, err)
@@ -254,6 +265,9 @@ func TestMergeMovesEverythingAndUndoRestoresEveryItem(t *testing.T) {
 		}
 	}
 	reconciled(t, e, []string{survivor, other}, day)
+	if n := load(); n != 0 {
+		t.Errorf("the owner's open leads after the merge (state sale): %d", n)
+	}
 
 	if _, err := e.store.At(mergedAt.Add(time.Hour)).UndoMerge(ctx, tenant, done.MergeID, req.Actor); err != nil {
 		t.Fatal(err)
@@ -262,6 +276,9 @@ func TestMergeMovesEverythingAndUndoRestoresEveryItem(t *testing.T) {
 		t.Fatalf("after the undo %d items differ: %v", len(diff), diff[:min(len(diff), 10)])
 	}
 	reconciled(t, e, live, day)
+	if n := load(); n != 1 {
+		t.Errorf("the owner's open leads after the undo: %d", n)
+	}
 	var state *merge.UndoStateError
 	if _, err := e.store.UndoMerge(ctx, tenant, done.MergeID, req.Actor); !errors.As(err, &state) {
 		t.Errorf("second undo: %v", err)
