@@ -1,12 +1,20 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/leadflow/leadflow/internal/account"
+	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/s3store"
+	"github.com/leadflow/leadflow/internal/testenv"
 )
 
 func postInteraction(s *stack, key string, body map[string]any) response {
@@ -100,7 +108,10 @@ func TestInteractionsThroughTheAPI(t *testing.T) {
 	if taken["lead_id"] != otherLead {
 		t.Fatalf("e-mail did not locate its lead: %v", taken)
 	}
-	s.expect(s.call("POST", "/v1/interactions/"+taken["id"].(string)+"/relate", s.admin, map[string]any{"lead_id": leadID}), http.StatusConflict)
+	conflict := s.expect(s.call("POST", "/v1/interactions/"+taken["id"].(string)+"/relate", s.admin, map[string]any{"lead_id": leadID}), http.StatusConflict).json(t)
+	if conflict["lead_id"] != otherLead {
+		t.Errorf("409 does not name the key's owner: %v", conflict)
+	}
 	if got := s.expect(s.call("GET", "/v1/interactions/"+taken["id"].(string), s.admin, nil), http.StatusOK).json(t); got["lead_id"] != otherLead {
 		t.Errorf("a refused relate moved the interaction: %v", got["lead_id"])
 	}
@@ -161,4 +172,46 @@ func TestInteractionsThroughTheAPI(t *testing.T) {
 		t.Errorf("sort=occurrences: %v", got)
 	}
 	s.expect(s.call("GET", "/v1/leads?sentiment=happy", s.agent, nil), http.StatusBadRequest)
+}
+
+// An attachment kept in Leadflow's bucket is named by its key and opens
+// through a presigned URL; a key under another account's prefix is refused.
+func TestInteractionAttachmentInTheBucket(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	client := testenv.S3(t)
+	bucket := strings.ToLower(testenv.UniqueName("files"))
+	must(t, s3store.Create(ctx, client, bucket))
+	files := s3store.NewExportFiles(client, bucket)
+	s.deps.AttachmentFiles = files
+	s.srv.Close()
+	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
+	t.Cleanup(s.srv.Close)
+
+	key := "attachments/" + s.tenant + "/int-files/recibo.pdf"
+	content := []byte("%PDF-1.4 recibo de teste")
+	must(t, files.Put(ctx, key, "application/pdf", bytes.NewReader(content)))
+	body := map[string]any{"channel": "email", "external_id": "mail-att", "kind": "email",
+		"attachments": []map[string]any{{"name": "recibo.pdf", "content_type": "application/pdf", "size": len(content), "key": key}}}
+	created := s.expect(postInteraction(s, s.apiKey, body), http.StatusCreated).json(t)
+	got := s.expect(s.call("GET", "/v1/interactions/"+created["id"].(string), s.agent, nil), http.StatusOK).json(t)
+	att := got["attachments"].([]any)[0].(map[string]any)
+	u, _ := att["url"].(string)
+	if att["key"] != key || !strings.Contains(u, "X-Amz-Signature") {
+		t.Fatalf("attachment: %v", att)
+	}
+	resp, err := http.Get(u)
+	must(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	must(t, err)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(b, content) {
+		t.Errorf("presigned URL: %d %q", resp.StatusCode, b)
+	}
+
+	body["external_id"] = "mail-att-2"
+	body["attachments"] = []map[string]any{{"name": "x.pdf", "key": "attachments/" + s.otherTen + "/x.pdf"}}
+	if r := postInteraction(s, s.apiKey, body); r.status != http.StatusBadRequest || fieldErrors(t, r)["attachments[0].key"] == "" {
+		t.Errorf("another account's file: %d %s", r.status, r.body)
+	}
 }

@@ -68,6 +68,10 @@ var routeBodies = map[string]any{
 	"POST /v1/leads/{id}/merge":                     map[string]any{"absorb": []string{"ld_x"}, "dry_run": true},
 	"POST /v1/merges/{merge_id}/undo":               nil,
 	"POST /v1/leads/{id}/erase":                     map[string]any{"confirm": "ld_not_this_one"},
+	"PUT /v1/identity-keys":                         map[string]any{"kinds": []any{map[string]any{"name": "intruso", "label": "Intruso", "unique": true}}},
+	"POST /v1/contacts/locate":                      map[string]any{"keys": map[string]any{"email": "intruso@example.com"}},
+	"POST /v1/leads":                                map[string]any{"name": "Intruso"},
+	"POST /v1/leads/{id}/keys":                      map[string]any{"add": map[string]any{"rg": "1234567"}},
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
@@ -92,6 +96,7 @@ var adminOnlyRoutes = map[string]bool{
 	"POST /v1/sites/{site_id}/rotate-key": true,
 	"GET /v1/leads/{id}/data-export":      true,
 	"POST /v1/leads/{id}/erase":           true,
+	"PUT /v1/identity-keys":               true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id

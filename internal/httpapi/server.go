@@ -82,6 +82,9 @@ type Deps struct {
 	// (optional).
 	Merges Merges
 	Files  FileEraser
+	// Identity serves identity keys, locate and manual lead creation
+	// (optional: without it those routes answer 503).
+	Identity Identity
 	// OriginVerifySecret is the X-Origin-Verify value CloudFront adds to
 	// the requests it forwards; captures trust CloudFront-Viewer-* geo
 	// headers only on requests carrying it (empty: never).
@@ -228,6 +231,7 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 	}
 	maps.Copy(h, s.agendaHandlers())
 	maps.Copy(h, s.mergeHandlers())
+	maps.Copy(h, s.identityHandlers())
 	return h
 }
 
