@@ -104,12 +104,14 @@ func HTTPDeps(p Parts) httpapi.Deps {
 		// A related interaction's channel keys join the lead.
 		Interactions: p.Store,
 		KeyJoiner:    p.Store,
+		Merges:       p.Store,
 
 		OriginVerifySecret: p.OriginVerifySecret,
 	}
 	if p.ExportFiles != nil {
 		d.ExportFiles = p.ExportFiles
 		d.AttachmentFiles = p.ExportFiles // attachments/<tenant>/ in the same bucket
+		d.Files = p.ExportFiles           // an erased person's attachments
 	}
 	if p.Uploads != nil {
 		d.ImportUploads = p.Uploads
