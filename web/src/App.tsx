@@ -10,10 +10,12 @@ import { Button, Dialog, ErrorBox, Spinner } from './ui';
 import { useShortcuts } from './keys';
 import { LoginPage } from './pages/Login';
 import { LeadsPage } from './pages/Leads';
+import { IdentifyButton } from './pages/Identify';
 
 const LeadPage = lazy(() => import('./pages/Lead'));
 const AttributionPage = lazy(() => import('./pages/Attribution'));
 const SettingsPage = lazy(() => import('./pages/Settings'));
+const InteractionPage = lazy(() => import('./pages/Interaction'));
 
 export function App({ config }: { config: ConsoleConfig }) {
   const navigate = useNavigate();
@@ -35,6 +37,7 @@ export function App({ config }: { config: ConsoleConfig }) {
         <Route path="/leads/:id" element={<LeadPage />} />
         <Route path="/attribution" element={<AttributionPage />} />
         <Route path="/settings" element={<SettingsPage />} />
+        <Route path="/interactions/:id" element={<InteractionPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>
@@ -106,6 +109,7 @@ function Shell({ config }: { config: ConsoleConfig }) {
           {me.data?.role === 'admin' && <NavLink to="/settings">{t('nav.settings')}</NavLink>}
         </nav>
         <div className="topbar-end">
+          <IdentifyButton />
           <LanguageSelect />
           {me.data && (
             <span className="who">

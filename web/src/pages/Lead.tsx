@@ -12,6 +12,9 @@ import { useMediaQuery } from '../media';
 import { Button, ErrorBox, FormError, Select, Spinner, Stars, Tabs, TextArea, type TabDef } from '../ui';
 import { ContactTab, NavigationTab } from './lead/Contact';
 import { ScheduleDialog } from './lead/Schedule';
+import { DuplicatesTab } from './lead/Duplicates';
+import { LeadKeys } from './lead/Keys';
+import { TimelineTab } from './lead/Timeline';
 
 export interface LeadAnswer {
   lead: LeadDetail;
@@ -94,12 +97,23 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
     </section>
   );
   const contact = column('contact', t('lead.contactColumn'), contactTab, setContactTab, [
-    { id: 'contact', label: t('lead.tabs.contact'), content: <ContactTab lead={lead} etag={etag} /> },
+    {
+      id: 'contact',
+      label: t('lead.tabs.contact'),
+      content: (
+        <>
+          <ContactTab lead={lead} etag={etag} />
+          <LeadKeys lead={lead} etag={etag} />
+        </>
+      ),
+    },
     { id: 'navigation', label: t('lead.tabs.navigation'), content: <NavigationTab lead={lead} /> },
+    { id: 'duplicates', label: t('duplicates.tab'), content: <DuplicatesTab lead={lead} /> },
   ]);
   const actions = column('actions', t('lead.actionsColumn'), actionsTab, setActionsTab, [
     { id: 'notes', label: t('lead.tabs.notes'), content: <Notes lead={lead} noteRef={noteRef} /> },
     { id: 'history', label: t('lead.tabs.history'), content: <History leadId={lead.id} /> },
+    { id: 'timeline', label: t('timeline.tab'), content: <TimelineTab lead={lead} /> },
   ]);
   const conversation = <Conversation lead={lead} />;
   return (

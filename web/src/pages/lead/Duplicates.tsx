@@ -1,0 +1,246 @@
+// Duplicates of a lead (GET /v1/leads/{id}/duplicates) with their reasons;
+// a side-by-side preview from the merge's dry run (which value wins and
+// why, what moves); the merge itself, and Undo while it can be undone.
+import { useState, type ReactNode } from 'react';
+import { Link } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { ApiError, get } from '../../api/client';
+import { useMe, useUserName } from '../../api/hooks';
+import { useDuplicates, useMerge, useMergePreview, useUndoMerge, type Duplicate, type FieldChoice, type MergeRecord } from '../../api/identity';
+import type { Lead } from '../../api/types';
+import { useFormat } from '../../format';
+import { Button, Dialog, Empty, ErrorBox, Spinner } from '../../ui';
+import { useKindLabel } from './Keys';
+
+/** The fields the preview puts side by side, and how each reads. */
+const FIELDS = ['name', 'rating', 'state', 'sub_state', 'owner_id', 'contact.email', 'contact.phone', 'contact.whatsapp', 'contact.cpf', 'keys', 'tags', 'classification', 'entry_method', 'created_at'] as const;
+
+function pick(lead: Lead | undefined, field: string): unknown {
+  if (!lead) return undefined;
+  return field.split('.').reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[p] : undefined), lead);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+function useShowValue() {
+  const { t } = useTranslation();
+  const userName = useUserName();
+  const fmt = useFormat();
+  const kindLabel = useKindLabel();
+  return (field: string, v: unknown): ReactNode => {
+    if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) return <span className="muted">—</span>;
+    if (field === 'state') return t(`states.${v as string}`, { defaultValue: String(v) });
+    if (field === 'owner_id') return userName(String(v));
+    if (field === 'rating') return t('stars.label', { count: Number(v) });
+    if (field === 'created_at') return fmt.dateTime(String(v));
+    if (field === 'entry_method') return t(`entryMethods.${v as string}`, { defaultValue: String(v) });
+    if (field === 'keys' && typeof v === 'object') {
+      return (
+        <ul className="plain">
+          {Object.entries(v as Record<string, string[]>)
+            .filter(([, vs]) => vs?.length)
+            .map(([k, vs]) => (
+              <li key={k}>
+                {kindLabel(k)}: {vs.join(', ')}
+              </li>
+            ))}
+        </ul>
+      );
+    }
+    if (Array.isArray(v)) return v.map(String).join(', ');
+    if (typeof v === 'object') return JSON.stringify(v);
+    return String(v);
+  };
+}
+
+export function DuplicatesTab({ lead }: { lead: Lead & { merges?: MergeRecord[] } }) {
+  const { t } = useTranslation();
+  const me = useMe();
+  const [force, setForce] = useState(false);
+  const dups = useDuplicates(lead.id, force);
+  const [previewing, setPreviewing] = useState<Duplicate | null>(null);
+  const [done, setDone] = useState<{ mergeId: string; names: string } | null>(null);
+  const undo = useUndoMerge(lead.id);
+  const fmt = useFormat();
+  // Undoable merges: the one just made here, and any the lead reports.
+  const undoable: { merge_id: string; label: string }[] = [];
+  if (done && !undo.isSuccess) undoable.push({ merge_id: done.mergeId, label: t('duplicates.merged', { names: done.names }) });
+  for (const m of lead.merges ?? []) {
+    if (m.merge_id === done?.mergeId || (undo.isSuccess && undo.variables === m.merge_id)) continue;
+    if (m.undo_until && new Date(m.undo_until) < new Date()) continue;
+    undoable.push({ merge_id: m.merge_id, label: t('duplicates.mergedAt', { at: fmt.dateTime(m.at), until: fmt.dateTime(m.undo_until) }) });
+  }
+  return (
+    <div className="duplicates">
+      {undoable.map((m) => (
+        <div key={m.merge_id} className="merge-done" role="status">
+          <span>{m.label}</span>{' '}
+          <Button variant="danger" disabled={undo.isPending} onClick={() => undo.mutate(m.merge_id)}>
+            {t('duplicates.undo')}
+          </Button>
+        </div>
+      ))}
+      {undo.isSuccess && (
+        <p role="status" className="merge-done">
+          {t('duplicates.undone')}
+        </p>
+      )}
+      {undo.isError && <UndoError error={undo.error} />}
+      {me.data?.role === 'admin' && (
+        <label className="check">
+          <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> {t('duplicates.force')}
+        </label>
+      )}
+      {dups.isPending ? (
+        <Spinner />
+      ) : dups.isError ? (
+        <ErrorBox error={dups.error} />
+      ) : dups.data.length === 0 ? (
+        <Empty>{t('duplicates.empty')}</Empty>
+      ) : (
+        <ul className="dup-list" aria-label={t('duplicates.list')}>
+          {dups.data.map((d) => (
+            <li key={d.lead_id} className="card">
+              <div className="dup-head">
+                <Link to={`/leads/${d.lead_id}`}>{d.name || t('lead.noName')}</Link>
+                <span className="badge">{t('duplicates.score', { score: fmt.number(d.score, { maximumFractionDigits: 2 }) })}</span>
+              </div>
+              <ul className="reasons">
+                {d.reasons.map((r, i) => (
+                  <li key={i}>
+                    {t(`duplicates.signals.${r.signal}`, { defaultValue: r.signal })}
+                    {r.value !== undefined && r.value !== null && r.value !== '' && <span className="muted">: {String(r.value)}</span>}
+                  </li>
+                ))}
+              </ul>
+              <Button onClick={() => setPreviewing(d)} aria-label={t('duplicates.previewWith', { name: d.name })}>
+                {t('duplicates.preview')}
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {previewing && (
+        <MergeDialog
+          lead={lead}
+          other={previewing}
+          onClose={() => setPreviewing(null)}
+          onMerged={(mergeId) => {
+            setDone({ mergeId, names: previewing.name });
+            undo.reset();
+            setPreviewing(null);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function UndoError({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  if (error instanceof ApiError && error.status === 409) {
+    return (
+      <p className="error-box" role="alert">
+        {t('duplicates.undoConflict')} {error.problem.detail}
+      </p>
+    );
+  }
+  return <ErrorBox error={error} />;
+}
+
+/** The side-by-side preview of merging `other` into `lead`, and the Merge button. */
+function MergeDialog({ lead, other, onClose, onMerged }: { lead: Lead; other: Duplicate; onClose: () => void; onMerged: (mergeId: string) => void }) {
+  const { t } = useTranslation();
+  const show = useShowValue();
+  const preview = useMergePreview(lead.id, [other.lead_id], true);
+  const absorbed = useQuery({ queryKey: ['lead', other.lead_id, 'preview'], queryFn: ({ signal }) => get<Lead>(`/v1/leads/${encodeURIComponent(other.lead_id)}`, signal) });
+  const merge = useMerge(lead.id);
+  const why = (field: string): FieldChoice | undefined => preview.data?.fields?.find((f) => f.field === field);
+  const reason = (field: string, merged: unknown, mine: unknown, theirs: unknown): string => {
+    const given = why(field)?.why;
+    if (given) return t(`duplicates.why.${given}`, { defaultValue: given });
+    if (same(mine, theirs)) return t('duplicates.why.same');
+    if (same(merged, mine)) return t('duplicates.why.kept');
+    if (same(merged, theirs)) return t('duplicates.why.taken');
+    return t('duplicates.why.combined');
+  };
+  const winner = (merged: unknown, v: unknown, mine: unknown, theirs: unknown) => !same(mine, theirs) && same(merged, v);
+  const moves = Object.entries(preview.data?.moves ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.length : typeof v === 'object' && v !== null ? Object.keys(v).length : v] as const);
+  return (
+    <Dialog
+      open
+      wide
+      title={t('duplicates.previewTitle', { name: other.name })}
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
+          <Button variant="primary" disabled={!preview.isSuccess || merge.isPending} onClick={() => merge.mutate([other.lead_id], { onSuccess: (r) => onMerged(r.merge_id) })}>
+            {t('duplicates.merge')}
+          </Button>
+        </>
+      }
+    >
+      {preview.isPending || absorbed.isPending ? (
+        <Spinner />
+      ) : preview.isError ? (
+        <ErrorBox error={preview.error} />
+      ) : (
+        <>
+          <p>{t('duplicates.previewIntro', { survivor: lead.name, absorbed: other.name })}</p>
+          <div className="table-wrap">
+            <table className="table merge-table" aria-label={t('duplicates.previewTable')}>
+              <thead>
+                <tr>
+                  <th scope="col">{t('duplicates.field')}</th>
+                  <th scope="col">{t('duplicates.thisLead', { name: lead.name })}</th>
+                  <th scope="col">{t('duplicates.otherLead', { name: other.name })}</th>
+                  <th scope="col">{t('duplicates.result')}</th>
+                  <th scope="col">{t('duplicates.reason')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {FIELDS.map((f) => {
+                  const mine = pick(lead, f);
+                  const theirs = pick(absorbed.data, f);
+                  const merged = why(f)?.value !== undefined ? why(f)!.value : pick(preview.data.result, f);
+                  return (
+                    <tr key={f}>
+                      <th scope="row">{t(`duplicates.fields.${f.replace('.', '_')}`)}</th>
+                      <td className={winner(merged, mine, mine, theirs) ? 'wins' : ''}>
+                        {show(f, mine)}
+                        {winner(merged, mine, mine, theirs) && <span className="wins-mark"> ✓ {t('duplicates.wins')}</span>}
+                      </td>
+                      <td className={winner(merged, theirs, mine, theirs) ? 'wins' : ''}>
+                        {show(f, theirs)}
+                        {winner(merged, theirs, mine, theirs) && <span className="wins-mark"> ✓ {t('duplicates.wins')}</span>}
+                      </td>
+                      <td>{show(f, merged)}</td>
+                      <td className="muted">{reason(f, merged, mine, theirs)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <h3>{t('duplicates.moves')}</h3>
+          {moves.length === 0 ? (
+            <p className="muted">{t('duplicates.nothingMoves')}</p>
+          ) : (
+            <ul className="moves" aria-label={t('duplicates.moves')}>
+              {moves.map(([k, n]) => (
+                <li key={k}>
+                  {t(`duplicates.moveKinds.${k}`, { defaultValue: k })}: <strong>{String(n)}</strong>
+                </li>
+              ))}
+            </ul>
+          )}
+          {merge.isError && <ErrorBox error={merge.error} />}
+        </>
+      )}
+    </Dialog>
+  );
+}
