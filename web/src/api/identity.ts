@@ -4,7 +4,7 @@
 // hooks every screen of it uses.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, query, request } from './client';
-import type { Lead, Page } from './types';
+import type { HistoryEvent, Lead, Page } from './types';
 
 export const BUILTIN_KINDS = ['email', 'phone', 'whatsapp', 'cpf', 'rg', 'facebook_id', 'x_id', 'instagram_username'] as const;
 export const CHANNELS = ['chatbot', 'form', 'meta_lead_ads', 'google_ads', 'import', 'whatsapp', 'facebook', 'instagram', 'x', 'email', 'phone'] as const;
@@ -85,7 +85,9 @@ export interface Duplicate {
   lead_id: string;
   name: string;
   score: number;
-  reasons: { signal: string; value?: string | number | null }[];
+  reasons: { signal: string; value?: string | number | null; strength?: number; match?: string }[];
+  /** strong keys both hold with different values (only when an admin forces) */
+  conflicts?: { kind: string; values: string[] }[];
 }
 
 /** How one field of the merged lead was chosen. */
@@ -267,5 +269,45 @@ export function useUndoMerge(leadId: string) {
       invalidateLead(qc, leadId);
       void qc.invalidateQueries({ queryKey: ['merges', leadId] });
     },
+  });
+}
+
+/** How long a merge can be undone (api.md: 30 days). */
+export const UNDO_WINDOW_MS = 30 * 86400_000;
+
+/**
+ * The merges of a lead that can still be undone, read from its history: a
+ * `merged` entry names the merge (`after.merge_id`); a later entry naming the
+ * same merge (its undo) closes it.
+ */
+export function undoableMerges(events: HistoryEvent[], now: number): MergeRecord[] {
+  const latest = new Map<string, HistoryEvent>();
+  for (const e of [...events].sort((a, b) => b.at.localeCompare(a.at))) {
+    const id = mergeIdOf(e);
+    if (id && !latest.has(id)) latest.set(id, e);
+  }
+  const out: MergeRecord[] = [];
+  for (const [id, e] of latest) {
+    if (e.action !== 'merged') continue;
+    const until = new Date(e.at).getTime() + UNDO_WINDOW_MS;
+    if (until <= now) continue;
+    const after = (e.after ?? {}) as { absorbed?: string[] };
+    out.push({ merge_id: id, absorbed: after.absorbed, at: e.at, undo_until: new Date(until).toISOString() });
+  }
+  return out;
+}
+
+function mergeIdOf(e: HistoryEvent): string | undefined {
+  for (const v of [e.after, e.before]) {
+    if (v && typeof v === 'object' && typeof (v as { merge_id?: unknown }).merge_id === 'string') return (v as { merge_id: string }).merge_id;
+  }
+  return undefined;
+}
+
+/** The lead's merges that can still be undone (its latest 100 history entries). */
+export function useUndoableMerges(leadId: string) {
+  return useQuery({
+    queryKey: ['history', leadId, 'merges'],
+    queryFn: ({ signal }) => get<Page<HistoryEvent>>(`/v1/leads/${encodeURIComponent(leadId)}/history?limit=100`, signal).then((p) => undoableMerges(p.items, Date.now())),
   });
 }

@@ -7,7 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { ApiError, get } from '../../api/client';
 import { useMe, useUserName } from '../../api/hooks';
-import { useDuplicates, useMerge, useMergePreview, useUndoMerge, type Duplicate, type FieldChoice, type MergeRecord } from '../../api/identity';
+import { useDuplicates, useMerge, useMergePreview, useUndoableMerges, useUndoMerge, type Duplicate, type FieldChoice } from '../../api/identity';
 import type { Lead } from '../../api/types';
 import { useFormat } from '../../format';
 import { Button, Dialog, Empty, ErrorBox, Spinner } from '../../ui';
@@ -50,13 +50,18 @@ function useShowValue() {
         </ul>
       );
     }
-    if (Array.isArray(v)) return v.map(String).join(', ');
-    if (typeof v === 'object') return JSON.stringify(v);
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ');
+    if (typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      // A touch: when, how and from where.
+      if (typeof o.at === 'string') return [fmt.dateTime(o.at), o.entry_method && t(`entryMethods.${o.entry_method as string}`, { defaultValue: String(o.entry_method) }), o.utm_source, o.utm_campaign].filter(Boolean).join(' · ');
+      return JSON.stringify(v);
+    }
     return String(v);
   };
 }
 
-export function DuplicatesTab({ lead }: { lead: Lead & { merges?: MergeRecord[] } }) {
+export function DuplicatesTab({ lead }: { lead: Lead }) {
   const { t } = useTranslation();
   const me = useMe();
   const [force, setForce] = useState(false);
@@ -64,13 +69,14 @@ export function DuplicatesTab({ lead }: { lead: Lead & { merges?: MergeRecord[] 
   const [previewing, setPreviewing] = useState<Duplicate | null>(null);
   const [done, setDone] = useState<{ mergeId: string; names: string } | null>(null);
   const undo = useUndoMerge(lead.id);
+  const merges = useUndoableMerges(lead.id);
   const fmt = useFormat();
-  // Undoable merges: the one just made here, and any the lead reports.
+  // Undoable merges: the one just made here, and those the lead's history names.
+  const undone = (id: string) => undo.isSuccess && undo.variables === id;
   const undoable: { merge_id: string; label: string }[] = [];
-  if (done && !undo.isSuccess) undoable.push({ merge_id: done.mergeId, label: t('duplicates.merged', { names: done.names }) });
-  for (const m of lead.merges ?? []) {
-    if (m.merge_id === done?.mergeId || (undo.isSuccess && undo.variables === m.merge_id)) continue;
-    if (m.undo_until && new Date(m.undo_until) < new Date()) continue;
+  if (done && !undone(done.mergeId)) undoable.push({ merge_id: done.mergeId, label: t('duplicates.merged', { names: done.names }) });
+  for (const m of merges.data ?? []) {
+    if (m.merge_id === done?.mergeId || undone(m.merge_id)) continue;
     undoable.push({ merge_id: m.merge_id, label: t('duplicates.mergedAt', { at: fmt.dateTime(m.at), until: fmt.dateTime(m.undo_until) }) });
   }
   return (
@@ -111,11 +117,18 @@ export function DuplicatesTab({ lead }: { lead: Lead & { merges?: MergeRecord[] 
               <ul className="reasons">
                 {d.reasons.map((r, i) => (
                   <li key={i}>
-                    {t(`duplicates.signals.${r.signal}`, { defaultValue: r.signal })}
+                    {t(`duplicates.signals.${r.signal.replace(/\W/g, '_')}`, { defaultValue: r.signal })}
                     {r.value !== undefined && r.value !== null && r.value !== '' && <span className="muted">: {String(r.value)}</span>}
+                    {r.match === 'recorded' && <span className="muted"> · {t('duplicates.recorded')}</span>}
+                    {r.strength !== undefined && <span className="muted"> · {t('duplicates.strength', { n: r.strength })}</span>}
                   </li>
                 ))}
               </ul>
+              {d.conflicts?.map((c) => (
+                <p key={c.kind} className="field-error">
+                  {t('duplicates.conflict', { kind: t(`keyKinds.${c.kind}`, { defaultValue: c.kind }), values: c.values.join(' ≠ ') })}
+                </p>
+              ))}
               <Button onClick={() => setPreviewing(d)} aria-label={t('duplicates.previewWith', { name: d.name })}>
                 {t('duplicates.preview')}
               </Button>
@@ -167,8 +180,13 @@ function MergeDialog({ lead, other, onClose, onMerged }: { lead: Lead; other: Du
     if (same(merged, theirs)) return t('duplicates.why.taken');
     return t('duplicates.why.combined');
   };
+  const fieldLabel = (f: string) =>
+    f.startsWith('contact.attributes.') ? f.slice('contact.attributes.'.length) : t(`duplicates.fields.${f.replace(/\./g, '_')}`, { defaultValue: f });
   const winner = (merged: unknown, v: unknown, mine: unknown, theirs: unknown) => !same(mine, theirs) && same(merged, v);
-  const moves = Object.entries(preview.data?.moves ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.length : typeof v === 'object' && v !== null ? Object.keys(v).length : v] as const);
+  // Every field the dry run explains, then the usual ones it left out.
+  const rows = [...(preview.data?.fields ?? []).map((f) => f.field), ...FIELDS].filter((f, i, all) => all.indexOf(f) === i && f !== 'interactions');
+  const moves = Object.entries(preview.data?.moves ?? {}).filter(([, v]) => typeof v === 'number' && v > 0) as [string, number][];
+  const attribution = preview.data?.moves?.attribution as { stop_counting?: string[]; counted_on?: string } | undefined;
   return (
     <Dialog
       open
@@ -203,13 +221,13 @@ function MergeDialog({ lead, other, onClose, onMerged }: { lead: Lead; other: Du
                 </tr>
               </thead>
               <tbody>
-                {FIELDS.map((f) => {
+                {rows.map((f) => {
                   const mine = pick(lead, f);
                   const theirs = pick(absorbed.data, f);
                   const merged = why(f)?.value !== undefined ? why(f)!.value : pick(preview.data.result, f);
                   return (
                     <tr key={f}>
-                      <th scope="row">{t(`duplicates.fields.${f.replace('.', '_')}`)}</th>
+                      <th scope="row">{fieldLabel(f)}</th>
                       <td className={winner(merged, mine, mine, theirs) ? 'wins' : ''}>
                         {show(f, mine)}
                         {winner(merged, mine, mine, theirs) && <span className="wins-mark"> ✓ {t('duplicates.wins')}</span>}
@@ -227,15 +245,16 @@ function MergeDialog({ lead, other, onClose, onMerged }: { lead: Lead; other: Du
             </table>
           </div>
           <h3>{t('duplicates.moves')}</h3>
-          {moves.length === 0 ? (
+          {moves.length === 0 && !attribution?.stop_counting?.length ? (
             <p className="muted">{t('duplicates.nothingMoves')}</p>
           ) : (
             <ul className="moves" aria-label={t('duplicates.moves')}>
               {moves.map(([k, n]) => (
                 <li key={k}>
-                  {t(`duplicates.moveKinds.${k}`, { defaultValue: k })}: <strong>{String(n)}</strong>
+                  {t(`duplicates.moveKinds.${k}`, { defaultValue: k })}: <strong>{n}</strong>
                 </li>
               ))}
+              {!!attribution?.stop_counting?.length && <li>{t('duplicates.attribution', { count: attribution.stop_counting.length, day: attribution.counted_on ?? '' })}</li>}
             </ul>
           )}
           {merge.isError && <ErrorBox error={merge.error} />}
