@@ -37,6 +37,9 @@ type Account struct {
 	// SubStateLabels names sub-states for people: state → sub-state id →
 	// label (a sub-state without one shows its id).
 	SubStateLabels map[string]map[string]string `json:"sub_state_labels,omitempty"`
+	// IdentityKinds are the account's own identity-key kinds (GET/PUT
+	// /v1/identity-keys), beside the built-ins.
+	IdentityKinds []IdentityKind `json:"identity_kinds,omitempty"`
 	// Version grows by one with every settings change (the ETag of GET
 	// /v1/account); 0 on accounts never changed from the console.
 	Version   int64     `json:"version,omitempty"`

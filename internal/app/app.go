@@ -135,6 +135,9 @@ func (a *App) CaptureDeps() httpapi.Deps {
 		Logger:     a.Logger,
 		Now:        time.Now,
 		APIKeys:    a.Store, // server captures with an account API key
+		// Integrations post interactions (the account's country reads phones).
+		Interactions: a.Store,
+		Accounts:     a.Store,
 	}
 	if a.Queue != nil {
 		d.Queue = a.Queue
@@ -176,9 +179,14 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	d.Assignment = a.Store
 	d.APIKeys = a.Store
 	d.Settings = a.Store
+	d.Interactions = a.Store
+	if j, ok := any(a.Store).(httpapi.KeyJoiner); ok { // Store.JoinKeys (i14-identity)
+		d.KeyJoiner = j
+	}
 	d.OriginVerifySecret = a.Config.OriginVerifySecret
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files
+		d.AttachmentFiles = files // attachments/<tenant>/ in the same bucket
 	}
 	if u := a.uploads(); u != nil {
 		d.ImportUploads = u

@@ -55,6 +55,10 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 	keys := c.Keys()
 	fp := c.Fingerprint()
 	rl := st.rateLimit(site, c, now)
+	timeline, err := st.captureInteraction(tenant, &l, c, now)
+	if err != nil {
+		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+	}
 
 	meta, err := leadItem(l)
 	if err != nil {
@@ -94,6 +98,7 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 	if err != nil {
 		return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
 	}
+	items, msgs = timeline.add(items, msgs)
 	items, overflow := st.fill(items, msgs)
 
 	owners := map[lead.IdentityKey]string{}
@@ -107,6 +112,12 @@ func (st *Store) capture(ctx context.Context, site account.Site, c lead.Capture)
 				return lead.CaptureResult{}, fmt.Errorf("capture: conversation: %w", err)
 			}
 			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: true}, nil
+		}
+		if again, err := st.collided(timeline, reasons, items); err != nil || again {
+			if err != nil {
+				return lead.CaptureResult{}, fmt.Errorf("capture: %w", err)
+			}
+			continue
 		}
 		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
 			return lead.CaptureResult{}, fmt.Errorf("capture: %w", account.ErrSiteKeyRevoked)
@@ -203,6 +214,10 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 			o, ok := owners[k]
 			return ok && o != l.ID
 		})
+		timeline, err := st.captureInteraction(tenant, &l, c, now)
+		if err != nil {
+			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
+		}
 		oldVersion := l.Version
 		l.Version++
 		put := added(before, l.Keys())
@@ -210,7 +225,7 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 			put = append(put, keys[0]) // the new body's fingerprint
 		}
 		dups := lead.Conflicts(keys, owners, l.ID, now)
-		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, fp, now, &prev, l, oldVersion, put, events, dups)
+		items, keyIdx, rlIdx, overflow, err := st.repeatItems(tenant, site, c, fp, now, &prev, l, oldVersion, put, events, dups, timeline)
 		if err != nil {
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
 		}
@@ -223,6 +238,12 @@ func (st *Store) captureRepeat(ctx context.Context, site account.Site, c lead.Ca
 				return lead.CaptureResult{}, fmt.Errorf("capture: conversation: %w", err)
 			}
 			return lead.CaptureResult{LeadID: l.ID, ContactID: l.ContactID, Created: false}, nil
+		}
+		if again, err := st.collided(timeline, reasons, items); err != nil || again {
+			if err != nil {
+				return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", err)
+			}
+			continue
 		}
 		if rlIdx >= 0 && failed(reasons, rlIdx-1) {
 			return lead.CaptureResult{}, fmt.Errorf("capture: repeat: %w", account.ErrSiteKeyRevoked)
@@ -278,7 +299,7 @@ func (st *Store) rereadOwners(ctx context.Context, tenant, gone string, owners m
 // repeatItems builds the transaction of a repeat capture. keyIdx maps item
 // indexes of identity-key puts to their keys.
 func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, fp string, now time.Time, prev *lead.Lead, l lead.Lead, oldVersion int64,
-	putKeys []lead.IdentityKey, events []lead.Event, dups []lead.DuplicateCandidate) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
+	putKeys []lead.IdentityKey, events []lead.Event, dups []lead.DuplicateCandidate, timeline *captureTimeline) (items []types.TransactWriteItem, keyIdx map[int]lead.IdentityKey, rlIdx int, overflow []map[string]types.AttributeValue, err error) {
 	meta, err := leadItem(l)
 	if err != nil {
 		return nil, nil, 0, nil, err
@@ -329,6 +350,7 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, f
 	if err != nil {
 		return nil, nil, 0, nil, err
 	}
+	items, msgs = timeline.add(items, msgs)
 	if len(items) > maxTxItems {
 		return nil, nil, 0, nil, fmt.Errorf("%d history entries in one capture is too many", len(events))
 	}

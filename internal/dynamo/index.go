@@ -21,7 +21,8 @@ import (
 //	T#<t>#LEAD#<id>             IXQ#<token>     T#<t>#Q (GSI3 only)              token#id
 //
 // kinds: all, state, owner ("-" = unassigned), site, entry, source,
-// medium, campaign (folded, first and last touch), class, tag, group. So
+// medium, campaign (folded, first and last touch), class, tag, group,
+// sentiment (the dominant polarity), ticket (each status with a ticket). So
 // every common filter is one index partition, in each of the three list
 // orders. IXQ items hold the folded search tokens of name, e-mail and phone
 // (prefix search with begins_with). Every index item is a full copy of the
@@ -96,6 +97,10 @@ func indexKeys(l lead.Lead) []string {
 	}
 	for _, g := range l.Groups {
 		add("group", g)
+	}
+	add("sentiment", l.Occurrences.Dominant())
+	for _, st := range l.Tickets.Statuses() {
+		add("ticket", st)
 	}
 	return keys
 }

@@ -214,6 +214,7 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		orig := l
 		orig.Contact.Attributes = maps.Clone(l.Contact.Attributes)
 		orig.ExternalIDs = slices.Clone(l.ExternalIDs)
+		l.ExtraKeys, l.SharedKeys = lead.CloneKeys(l.ExtraKeys), lead.CloneKeys(l.SharedKeys)
 		events, err := change(&l)
 		if err != nil {
 			return lead.Lead{}, err
@@ -244,7 +245,7 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 			return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, err)
 		}
 		items = append(items, ix...)
-		before, after := lead.ContactKeys(orig.Contact), lead.ContactKeys(l.Contact)
+		before, after := orig.Keys(), l.Keys()
 		removedStart := len(items)
 		for _, k := range added(after, before) {
 			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
@@ -258,6 +259,7 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		for _, k := range added(before, after) {
 			items = append(items, st.putKey(tenantID, k, l))
 		}
+		items = append(items, st.sharedKeyWrites(tenantID, orig, l)...)
 		// A state change moves the lead between attribution counts.
 		items = append(items, st.counterItems(tenantID, &orig, &l)...)
 		derived, err := st.derivedItems(tenantID, orig, l)
@@ -275,9 +277,9 @@ func (st *Store) Update(ctx context.Context, tenantID, leadID string, ifVersion 
 		if reasons == nil {
 			return l, nil
 		}
-		for i := addedStart; i < len(items); i++ {
-			if failed(reasons, i) {
-				return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, lead.ErrIdentityTaken)
+		for i, k := range added(before, after) {
+			if failed(reasons, addedStart+i) {
+				return lead.Lead{}, fmt.Errorf("update lead %s: %w", leadID, keyTaken(l, k, reasons[addedStart+i].Item))
 			}
 		}
 		for i := removedStart; i < addedStart; i++ {

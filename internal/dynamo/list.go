@@ -55,6 +55,8 @@ var selectivity = []struct {
 	{"medium", func(f lead.Filter) string { return lead.Fold(f.Medium) }},
 	{"state", func(f lead.Filter) string { return string(f.State) }},
 	{"entry", func(f lead.Filter) string { return string(f.EntryMethod) }},
+	{"ticket", func(f lead.Filter) string { return f.TicketStatus }},
+	{"sentiment", func(f lead.Filter) string { return f.Sentiment }},
 }
 
 func planFor(tenant string, q lead.Query) plan {
@@ -97,9 +99,9 @@ func planFor(tenant string, q lead.Query) plan {
 		}
 	case lead.SortName:
 		pl.index, pl.pkAttr, pl.skAttr, pl.forward = IndexGSI4, AttrGSI4PK, AttrGSI4SK, true
-	case lead.SortMostInteractions:
+	case lead.SortMostInteractions, lead.SortOccurrencesDesc:
 		pl.index, pl.pkAttr, pl.skAttr, pl.forward = IndexGSI5, AttrGSI5PK, AttrGSI5SK, false
-	case lead.SortLeastInteractions:
+	case lead.SortLeastInteractions, lead.SortOccurrences:
 		pl.index, pl.pkAttr, pl.skAttr, pl.forward = IndexGSI5, AttrGSI5PK, AttrGSI5SK, true
 	}
 	return pl

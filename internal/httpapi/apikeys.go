@@ -141,6 +141,13 @@ func (s *server) apiKeyRevoke(w http.ResponseWriter, r *http.Request) {
 // itself: 401 for an unknown or revoked key, 403 for another account's key
 // or a missing scope.
 func (s *server) captureKey(w http.ResponseWriter, r *http.Request, secret string, site account.Site) (account.APIKey, bool) {
+	return s.apiKey(w, r, secret, account.ScopeLeadsWrite, site.TenantID)
+}
+
+// apiKey authenticates a server's account API key for scope (401 unknown
+// or revoked, 403 without the scope or, when tenant is set, of another
+// account) and records its use. It writes the error response itself.
+func (s *server) apiKey(w http.ResponseWriter, r *http.Request, secret string, scope account.Scope, tenant string) (account.APIKey, bool) {
 	refuse := func(status int, code, detail string) (account.APIKey, bool) {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leadflow"`)
@@ -156,18 +163,18 @@ func (s *server) captureKey(w http.ResponseWriter, r *http.Request, secret strin
 		return refuse(http.StatusUnauthorized, "invalid_api_key", "Unknown or revoked API key.")
 	}
 	if err != nil {
-		s.Logger.ErrorContext(r.Context(), "capture failed: api key lookup", "err", err)
-		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "The lead could not be stored; retry shortly.", 0)
+		s.Logger.ErrorContext(r.Context(), "api key lookup failed", "err", err)
+		problem.RetryAfter(w, http.StatusServiceUnavailable, "unavailable", "Nothing was stored; retry shortly.", 0)
 		return k, false
 	}
-	if k.TenantID != site.TenantID {
+	if tenant != "" && k.TenantID != tenant {
 		return refuse(http.StatusForbidden, "forbidden", "This API key may not capture for this site.")
 	}
-	if !k.Allows(account.ScopeLeadsWrite) {
-		return refuse(http.StatusForbidden, "insufficient_scope", "This API key lacks the leads:write scope.")
+	if !k.Allows(scope) {
+		return refuse(http.StatusForbidden, "insufficient_scope", "This API key lacks the "+string(scope)+" scope.")
 	}
 	if err := s.APIKeys.TouchAPIKey(r.Context(), k, s.Now()); err != nil {
-		// Bookkeeping only: the capture goes on.
+		// Bookkeeping only: the request goes on.
 		s.Logger.WarnContext(r.Context(), "api key last use not recorded", "api_key", k, "err", err)
 	}
 	return k, true

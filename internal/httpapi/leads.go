@@ -34,6 +34,9 @@ type leadJSON struct {
 	SiteID          string           `json:"site_id"`
 	Version         int64            `json:"version"`
 	Interactions    int              `json:"interactions"`
+	Occurrences     lead.Occurrences `json:"occurrences"`
+	Sentiment       *int             `json:"sentiment"`
+	Tickets         lead.Tickets     `json:"tickets"`
 	Classification  string           `json:"classification,omitempty"`
 	Tags            []string         `json:"tags"`
 	Groups          []string         `json:"groups"`
@@ -64,6 +67,7 @@ func toLeadJSON(l lead.Lead) leadJSON {
 		State: l.State, SubState: l.SubState, OwnerID: l.OwnerID,
 		EntryMethod: l.EntryMethod, SiteID: l.SiteID, Version: l.Version,
 		Interactions: l.Interactions, Classification: string(l.Classification),
+		Occurrences: l.Occurrences, Sentiment: l.Occurrences.Sentiment(), Tickets: l.Tickets,
 		Tags: nonNil(l.Tags), Groups: nonNil(l.Groups),
 		CreatedAt:  l.CreatedAt.UTC().Format(rfc3339Millis),
 		UpdatedAt:  l.UpdatedAt.UTC().Format(rfc3339Millis),

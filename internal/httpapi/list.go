@@ -50,6 +50,7 @@ func parseQuery(v url.Values, p account.Principal) (lead.Query, []lead.FieldErro
 	}
 	f.Classification = lead.Classification(get("classification"))
 	f.Group, f.Tag, f.Q = get("group"), get("tag"), get("q")
+	f.Sentiment, f.TicketStatus = get("sentiment"), get("ticket_status")
 	if s := get("rating_min"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {

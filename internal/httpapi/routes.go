@@ -31,6 +31,7 @@ func Routes() []Route {
 		{"GET", "/v1/capture/meta/{site_key}", FunctionCapture, true},
 		{"POST", "/v1/capture/meta/{site_key}", FunctionCapture, true},
 		{"POST", "/v1/capture/google-ads/{site_key}", FunctionCapture, true},
+		{"POST", "/v1/capture/interactions", FunctionCapture, true},
 
 		{"GET", "/v1/openapi.yaml", FunctionAPI, true},
 		{"GET", "/v1/me", FunctionAPI, false},
@@ -88,5 +89,8 @@ func Routes() []Route {
 		{"POST", "/v1/sites", FunctionAPI, false},
 		{"PATCH", "/v1/sites/{site_id}", FunctionAPI, false},
 		{"POST", "/v1/sites/{site_id}/rotate-key", FunctionAPI, false},
+		{"GET", "/v1/leads/{id}/timeline", FunctionAPI, false},
+		{"GET", "/v1/interactions/{interaction_id}", FunctionAPI, false},
+		{"POST", "/v1/interactions/{interaction_id}/relate", FunctionAPI, false},
 	}
 }

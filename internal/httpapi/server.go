@@ -68,6 +68,13 @@ type Deps struct {
 
 	// APIKeys authenticates server captures and serves /v1/api-keys.
 	APIKeys APIKeys
+	// Interactions serves the timeline routes; KeyJoiner adds a related
+	// interaction's channel keys to its lead; AttachmentFiles presigns
+	// attachment downloads (optional: without it, files in the bucket are
+	// shown by key only).
+	Interactions    Interactions
+	KeyJoiner       KeyJoiner
+	AttachmentFiles AttachmentFiles
 	// Settings serves the account and site settings routes (admins).
 	Settings Settings
 	// OriginVerifySecret is the X-Origin-Verify value CloudFront adds to
@@ -161,6 +168,7 @@ func (s *server) captureHandlers() map[string]http.Handler {
 		"GET /v1/capture/meta/{site_key}":        http.HandlerFunc(s.metaVerify),
 		"POST /v1/capture/meta/{site_key}":       http.HandlerFunc(s.metaWebhook),
 		"POST /v1/capture/google-ads/{site_key}": http.HandlerFunc(s.googleAdsLead),
+		"POST /v1/capture/interactions":          http.HandlerFunc(s.captureInteraction),
 	}
 }
 
@@ -209,6 +217,9 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"POST /v1/sites":                                      http.HandlerFunc(s.siteCreate),
 		"PATCH /v1/sites/{site_id}":                           http.HandlerFunc(s.sitePatch),
 		"POST /v1/sites/{site_id}/rotate-key":                 http.HandlerFunc(s.siteRotateKey),
+		"GET /v1/leads/{id}/timeline":                         http.HandlerFunc(s.leadTimeline),
+		"GET /v1/interactions/{interaction_id}":               http.HandlerFunc(s.interactionGet),
+		"POST /v1/interactions/{interaction_id}/relate":       http.HandlerFunc(s.interactionRelate),
 	}
 	maps.Copy(h, s.agendaHandlers())
 	return h

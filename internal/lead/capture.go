@@ -50,13 +50,22 @@ func ContactKeys(c Contact) []IdentityKey {
 	return keys
 }
 
-// Keys returns every identity key a stored lead holds.
+// Keys returns every unique identity key a stored lead holds, as the
+// store's key items name them (see ItemKind): external ids, the contact
+// fields' keys, then ExtraKeys; each once. Keys of non-unique kinds are
+// SharedKeyList.
 func (l Lead) Keys() []IdentityKey {
 	var keys []IdentityKey
 	for _, ext := range l.ExternalIDs {
 		keys = append(keys, IdentityKey{Kind: "ext", Value: ext})
 	}
-	return append(keys, ContactKeys(l.Contact)...)
+	keys = append(keys, ContactKeys(l.Contact)...)
+	for _, k := range l.extraKeyList() {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // New builds the lead a first capture creates and its history: the

@@ -22,6 +22,7 @@ const (
 	PrefixJob         = "job_" // job records (bulk actions, exports)
 	PrefixImport      = "imp_" // imports (also the id of the import's job record)
 	PrefixUpload      = "upl_" // files uploaded for import (s3store.ValidUploadID)
+	PrefixInteraction = "int_" // interactions of the timeline (internal/interaction)
 )
 
 var (

@@ -44,6 +44,7 @@ const (
 	EntryMetaLeadAds EntryMethod = "meta_lead_ads"
 	EntryGoogleAds   EntryMethod = "google_ads"
 	EntryImport      EntryMethod = "import"
+	EntryManual      EntryMethod = "manual" // created in the console (POST /v1/leads)
 )
 
 // MaxRating is the top of the 0–5 star scale.
@@ -204,12 +205,25 @@ type Lead struct {
 	// ExternalIDs are the idempotency keys (per site) that captured this
 	// lead, at most MaxLeadExternalIDs.
 	ExternalIDs []string `json:"external_ids,omitempty"`
+	// ExtraKeys are the identity keys of unique kinds beyond the contact
+	// fields (a second e-mail, an RG, a Facebook id, an account's unique
+	// key), by kind; SharedKeys those of the account's non-unique kinds.
+	// KeyMap shows them with the contact fields as the API's "keys".
+	ExtraKeys  map[string][]string `json:"extra_keys,omitempty"`
+	SharedKeys map[string][]string `json:"shared_keys,omitempty"`
 	// Provenance marks the fields a user edited ("name", "contact.email",
 	// "contact.attributes.<k>" … → ProvenanceUser); a field without a mark
 	// was captured (or is empty). Captures never overwrite a user's value.
 	Provenance map[string]string `json:"provenance,omitempty"`
-	// Interactions counts captures of this person; lists sort by it.
-	Interactions int `json:"interactions"`
+	// Interactions counts this person's interactions on the timeline
+	// (captures and interactions of other channels); lists sort by it
+	// (sort=occurrences). Occurrences counts them by polarity, Tickets by
+	// status; Sentiment is Occurrences.Sentiment(). All four change only
+	// through ApplyCounters, in the transaction of the interaction.
+	Interactions int         `json:"interactions"`
+	Occurrences  Occurrences `json:"occurrences"`
+	Sentiment    *int        `json:"sentiment"`
+	Tickets      Tickets     `json:"tickets"`
 	// Classification, Tags (normalized, see NormalizeTag) and Groups (ids
 	// of account groups) organize lists.
 	Classification Classification `json:"classification,omitempty"`

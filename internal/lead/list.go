@@ -51,10 +51,15 @@ const (
 	SortName              Sort = "name"
 	SortMostInteractions  Sort = "most_interactions"
 	SortLeastInteractions Sort = "least_interactions"
+	// SortOccurrences and SortOccurrencesDesc are api.md's names for the
+	// same orders: fewest and most interactions (occurrences of any
+	// polarity) first.
+	SortOccurrences     Sort = "occurrences"
+	SortOccurrencesDesc Sort = "-occurrences"
 )
 
 // Sorts lists the valid orders; the first is the default.
-var Sorts = []Sort{SortNewest, SortOldest, SortName, SortMostInteractions, SortLeastInteractions}
+var Sorts = []Sort{SortNewest, SortOldest, SortName, SortMostInteractions, SortLeastInteractions, SortOccurrences, SortOccurrencesDesc}
 
 // Valid reports whether s is a known order.
 func (s Sort) Valid() bool { return slices.Contains(Sorts, s) }
@@ -82,6 +87,10 @@ type Filter struct {
 	Tag            string         `json:"tag,omitempty"`
 	Q              string         `json:"q,omitempty"`
 	CPF            string         `json:"cpf,omitempty"` // digits only
+	// Sentiment is the dominant polarity (Occurrences.Dominant);
+	// TicketStatus selects leads with at least one ticket in that status.
+	Sentiment    string `json:"sentiment,omitempty"`
+	TicketStatus string `json:"ticket_status,omitempty"`
 }
 
 // Query is a filter with its order: what a list, its neighbors, a bulk
@@ -97,9 +106,15 @@ func (q Query) Validate() error {
 	var bad InvalidError
 	f := q.Filter
 	if q.Sort != "" && !q.Sort.Valid() {
-		bad.Add("sort", "not_allowed", "sort must be one of newest, oldest, name, most_interactions, least_interactions.")
+		bad.Add("sort", "not_allowed", "sort must be one of newest, oldest, name, most_interactions, least_interactions, occurrences, -occurrences.")
 	}
-	if f.EntryMethod != "" && !slices.Contains([]EntryMethod{EntryChatbot, EntryForm, EntryAPI, EntryMetaLeadAds, EntryGoogleAds, EntryImport}, f.EntryMethod) {
+	if f.Sentiment != "" && !slices.Contains([]string{PolarityPositive, PolarityNeutral, PolarityNegative}, f.Sentiment) {
+		bad.Add("sentiment", "not_allowed", "sentiment must be one of positive, neutral, negative.")
+	}
+	if f.TicketStatus != "" && !slices.Contains([]string{TicketOpen, TicketAnswered, TicketFinished}, f.TicketStatus) {
+		bad.Add("ticket_status", "not_allowed", "ticket_status must be one of open, answered, finished.")
+	}
+	if f.EntryMethod != "" && !slices.Contains([]EntryMethod{EntryChatbot, EntryForm, EntryAPI, EntryMetaLeadAds, EntryGoogleAds, EntryImport, EntryManual}, f.EntryMethod) {
 		bad.Add("entry_method", "not_allowed", "entry_method must be one of chatbot, form, api, meta_lead_ads, google_ads, import.")
 	}
 	if f.State != "" && !f.State.Valid() {
@@ -203,6 +218,12 @@ func (f Filter) Matches(l Lead) bool {
 		return false
 	}
 	if f.CPF != "" && l.Contact.CPF != f.CPF {
+		return false
+	}
+	if f.Sentiment != "" && l.Occurrences.Dominant() != f.Sentiment {
+		return false
+	}
+	if f.TicketStatus != "" && !slices.Contains(l.Tickets.Statuses(), f.TicketStatus) {
 		return false
 	}
 	if f.Q != "" && !MatchesSearch(l, f.Q) {
