@@ -180,9 +180,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	d.APIKeys = a.Store
 	d.Settings = a.Store
 	d.Interactions = a.Store
-	if j, ok := any(a.Store).(httpapi.KeyJoiner); ok { // Store.JoinKeys (i14-identity)
-		d.KeyJoiner = j
-	}
+	d.KeyJoiner = a.Store // a related interaction's channel keys join the lead
 	d.OriginVerifySecret = a.Config.OriginVerifySecret
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files

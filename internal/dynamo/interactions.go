@@ -89,7 +89,7 @@ func (st *Store) PostInteraction(ctx context.Context, tenant string, in interact
 			next.Protocol = interaction.NewProtocol(next.OpenedAt)
 		}
 		if next.LeadID == "" {
-			if next.LeadID, err = st.locate(ctx, tenant, next.Profile.Keys()); err != nil {
+			if next.LeadID, err = st.profileOwner(ctx, tenant, next.Profile.Keys()); err != nil {
 				return out, false, fmt.Errorf("post interaction: %w", err)
 			}
 		}
@@ -389,9 +389,9 @@ func (st *Store) storedParts(ctx context.Context, tenant, id string) (interactio
 	}
 }
 
-// locate returns the lead owning the first of keys that has an identity key
+// profileOwner returns the lead owning the first of keys that has an identity key
 // item ("" when none does): one BatchGetItem.
-func (st *Store) locate(ctx context.Context, tenant string, keys []lead.IdentityKey) (string, error) {
+func (st *Store) profileOwner(ctx context.Context, tenant string, keys []lead.IdentityKey) (string, error) {
 	if len(keys) == 0 {
 		return "", nil
 	}

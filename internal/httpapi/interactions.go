@@ -124,16 +124,16 @@ func (s *server) captureInteraction(w http.ResponseWriter, r *http.Request) {
 		problem.Invalid(w, []lead.FieldError{*fe})
 		return
 	}
-	region := ""
+	var acct account.Account
 	if s.Accounts != nil {
 		a, err := s.Accounts.Account(r.Context(), key.TenantID)
 		if err != nil && !errors.Is(err, account.ErrNotFound) {
 			s.failRetryable(w, r, err)
 			return
 		}
-		region = a.Country
+		acct = a
 	}
-	norm, err := interaction.Normalize(key.TenantID, in, region, s.Now())
+	norm, err := interaction.Normalize(key.TenantID, in, lead.NewKinds(acct), s.Now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

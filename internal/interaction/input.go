@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/text"
 )
@@ -89,11 +88,11 @@ type InputProfile struct {
 }
 
 // Normalize validates and normalizes a posted interaction for tenant:
-// every bad field is named (a *lead.InvalidError). region reads phone
-// numbers written without a country code (the account's country). The
+// every bad field is named (a *lead.InvalidError). ks are the account's
+// key kinds (its country reads phone numbers without a country code). The
 // result has no id, lead, protocol or version yet (see Upsert); OpenedAt
 // is zero when the body gave none.
-func Normalize(tenant string, in Input, region string, now time.Time) (Interaction, error) {
+func Normalize(tenant string, in Input, ks lead.Kinds, now time.Time) (Interaction, error) {
 	bad := &lead.InvalidError{}
 	clean := func(field, s string, r text.Rule) string {
 		v, fe := text.Clean(field, s, r)
@@ -236,7 +235,7 @@ func Normalize(tenant string, in Input, region string, now time.Time) (Interacti
 		}
 	}
 
-	out.Profile = normalizeProfile(in.Profile, region, clean, bad)
+	out.Profile = normalizeProfile(in.Profile, ks, clean, bad)
 	if err := bad.Err(); err != nil {
 		return Interaction{}, err
 	}
@@ -272,46 +271,30 @@ func ValidAttachmentKey(tenant, key string) bool {
 		!strings.Contains(key, "//") && keyRE.MatchString(key)
 }
 
-var (
-	socialIDRE  = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,100}$`)
-	instagramRE = regexp.MustCompile(`^[a-z0-9._]{1,30}$`)
-)
-
-func normalizeProfile(p InputProfile, region string, clean func(string, string, text.Rule) string, bad *lead.InvalidError) Profile {
+// normalizeProfile reads the profile's values as identity keys of their
+// kinds (lead.Kinds.Normalize: e-mail lower-cased, phone E.164 in the
+// account's country, numeric social ids, Instagram usernames).
+func normalizeProfile(p InputProfile, ks lead.Kinds, clean func(string, string, text.Rule) string, bad *lead.InvalidError) Profile {
 	out := Profile{Name: clean("profile.name", p.Name, text.Rule{Max: text.MaxShort, Collapse: true})}
-	if e := clean("profile.email", p.Email, text.Line); e != "" {
-		if n, err := capture.NormalizeEmail(e); err != nil {
-			bad.Add("profile.email", "invalid_email", err.Error())
-		} else {
-			out.Email = n
-		}
-	}
-	if ph := clean("profile.phone", p.Phone, text.Line); ph != "" {
-		if n, err := capture.NormalizePhone(ph, region); err != nil {
-			bad.Add("profile.phone", "invalid_phone", err.Error())
-		} else {
-			out.Phone = n
-		}
-	}
 	for _, f := range []struct {
-		field string
-		v     string
-		dst   *string
-	}{{"profile.facebook_id", p.FacebookID, &out.FacebookID}, {"profile.x_id", p.XID, &out.XID}} {
-		if v := clean(f.field, f.v, text.Line); v != "" {
-			if !socialIDRE.MatchString(v) {
-				bad.Add(f.field, "invalid", "Must be the channel's id: letters, digits, _ . : - (at most 100).")
-			} else {
-				*f.dst = v
-			}
+		kind, v string
+		dst     *string
+	}{
+		{lead.KeyEmail, p.Email, &out.Email}, {lead.KeyPhone, p.Phone, &out.Phone},
+		{lead.KeyFacebook, p.FacebookID, &out.FacebookID}, {lead.KeyX, p.XID, &out.XID},
+		{lead.KeyInstagram, p.InstagramUsername, &out.InstagramUsername},
+	} {
+		field := "profile." + f.kind
+		v := clean(field, f.v, text.Line)
+		if v == "" {
+			continue
 		}
-	}
-	if v := strings.ToLower(strings.TrimPrefix(clean("profile.instagram_username", p.InstagramUsername, text.Line), "@")); v != "" {
-		if !instagramRE.MatchString(v) {
-			bad.Add("profile.instagram_username", "invalid", "Must be an Instagram username: letters, digits, _ and . (at most 30).")
-		} else {
-			out.InstagramUsername = v
+		n, err := ks.Normalize(f.kind, v)
+		if err != nil {
+			bad.Add(field, lead.KeyErrorCode(f.kind, err), "Not a valid "+f.kind+": "+err.Error()+".")
+			continue
 		}
+		*f.dst = n
 	}
 	return out
 }

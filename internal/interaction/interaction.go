@@ -138,23 +138,14 @@ type Profile struct {
 	InstagramUsername string `json:"instagram_username,omitempty"`
 }
 
-// Identity key kinds the profile gives (shared with the lead's keys).
-const (
-	KeyEmail             = "email"
-	KeyPhone             = "phone"
-	KeyFacebookID        = "facebook_id"
-	KeyXID               = "x_id"
-	KeyInstagramUsername = "instagram_username"
-)
-
 // Keys returns the profile's identity keys, strongest first: e-mail,
 // phone, then the social ids.
 func (p Profile) Keys() []lead.IdentityKey {
 	var out []lead.IdentityKey
 	for _, k := range []lead.IdentityKey{
-		{Kind: KeyEmail, Value: p.Email}, {Kind: KeyPhone, Value: p.Phone},
-		{Kind: KeyFacebookID, Value: p.FacebookID}, {Kind: KeyXID, Value: p.XID},
-		{Kind: KeyInstagramUsername, Value: p.InstagramUsername},
+		{Kind: lead.KeyEmail, Value: p.Email}, {Kind: lead.KeyPhone, Value: p.Phone},
+		{Kind: lead.KeyFacebook, Value: p.FacebookID}, {Kind: lead.KeyX, Value: p.XID},
+		{Kind: lead.KeyInstagram, Value: p.InstagramUsername},
 	} {
 		if k.Value != "" && !slices.Contains(out, k) {
 			out = append(out, k)
