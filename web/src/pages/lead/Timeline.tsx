@@ -14,18 +14,18 @@ import { ChartCanvas } from '../../ui/chart';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
-/** A glyph per channel, shown beside its name (the name is what is read). */
-export const CHANNEL_ICONS: Record<string, string> = {
-  chatbot: '💬',
-  form: '📝',
-  meta_lead_ads: 'Ⓜ',
-  google_ads: 'Ⓖ',
-  import: '⇪',
-  whatsapp: '🟢',
-  facebook: 'ⓕ',
-  instagram: '📷',
-  x: '𝕏',
-  email: '✉',
+/** A short mark per channel in its colour, beside its name (the name is what is read). */
+export const CHANNEL_MARKS: Record<string, string> = {
+  chatbot: 'CB',
+  form: 'FM',
+  meta_lead_ads: 'M',
+  google_ads: 'G',
+  import: 'IM',
+  whatsapp: 'WA',
+  facebook: 'f',
+  instagram: 'IG',
+  x: 'X',
+  email: '@',
   phone: '☎',
 };
 
@@ -33,8 +33,8 @@ export function ChannelLabel({ channel }: { channel: string }) {
   const { t } = useTranslation();
   return (
     <span className={`channel channel-${channel}`}>
-      <span aria-hidden="true" className="channel-icon">
-        {CHANNEL_ICONS[channel] ?? '•'}
+      <span aria-hidden="true" className="channel-mark">
+        {CHANNEL_MARKS[channel] ?? '•'}
       </span>{' '}
       {t(`channels.${channel}`, { defaultValue: channel })}
     </span>
@@ -241,7 +241,7 @@ export function Figures({ lead }: { lead: Lead }) {
         </div>
         {(['open', 'answered', 'finished'] as const).map((s) => (
           <div key={s}>
-            <dt>{t('timeline.ticketsBy', { status: t(`timeline.statuses.${s}`) })}</dt>
+            <dt>{t(`timeline.tickets.${s}`)}</dt>
             <dd>{fmt.number(tickets[s])}</dd>
           </div>
         ))}
