@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './client';
-import { isBuiltin, keysBody, kindsOf, undoableMerges, UNDO_WINDOW_MS } from './identity';
+import { isBuiltin, keysBody, undoableMerges, UNDO_WINDOW_MS } from './identity';
 import type { HistoryEvent } from './types';
 import { keyFieldError } from '../pages/lead/Keys';
 import { rowsFromProfile } from '../pages/Identify';
@@ -25,14 +25,10 @@ describe('undoableMerges', () => {
 });
 
 describe('key kinds', () => {
-  it('reads a list, items, or built-ins and custom apart', () => {
-    const custom = { name: 'matricula', label: 'Matrícula', unique: true };
-    expect(kindsOf([custom])).toEqual([custom]);
-    expect(kindsOf({ items: [custom] })).toEqual([custom]);
-    expect(kindsOf({ builtin: [{ name: 'cpf', unique: true }], custom: [custom] }).map((k) => [k.name, isBuiltin(k)])).toEqual([
-      ['cpf', true],
-      ['matricula', false],
-    ]);
+  it('a kind is built-in by the answer flag, else by its name', () => {
+    expect(isBuiltin({ name: 'cpf', unique: true })).toBe(true);
+    expect(isBuiltin({ name: 'matricula', unique: true })).toBe(false);
+    expect(isBuiltin({ name: 'matricula', unique: true, built_in: true })).toBe(true);
   });
 
   it('keysBody keeps typed values by kind and drops empty rows', () => {
@@ -43,7 +39,7 @@ describe('key kinds', () => {
     const err = new ApiError({ status: 400, errors: [{ field: 'keys.cpf[0]', code: 'invalid_cpf', detail: 'bad CPF' }] });
     expect(keyFieldError(err, 'cpf')).toBe('bad CPF');
     expect(keyFieldError(err, 'email')).toBeUndefined();
-    expect(keyFieldError(new ApiError({ status: 400, errors: [{ field: 'keys.add.cpf[0]', code: 'x', detail: 'y' }] }), 'cpf')).toBe('y');
+    expect(keyFieldError(new ApiError({ status: 400, errors: [{ field: 'add.cpf[0]', code: 'x', detail: 'y' }] }), 'cpf')).toBe('y');
   });
 
   it('an interaction profile suggests its keys, not its name', () => {

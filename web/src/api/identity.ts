@@ -20,7 +20,7 @@ export interface KeyKind {
   label?: string;
   pattern?: string;
   unique: boolean;
-  builtin?: boolean;
+  built_in?: boolean;
 }
 
 export interface KeyKinds {
@@ -122,34 +122,27 @@ export function useKeyKinds() {
   return useQuery({
     queryKey: ['identity-keys'],
     queryFn: async ({ signal }): Promise<KeyKinds> => {
-      const a = await request<{ items?: KeyKind[]; builtin?: KeyKind[]; custom?: KeyKind[] } | KeyKind[]>('/v1/identity-keys', { signal });
-      return { items: kindsOf(a.data), etag: a.etag };
+      const a = await request<{ kinds: KeyKind[] }>('/v1/identity-keys', { signal });
+      return { items: a.data.kinds ?? [], etag: a.etag };
     },
     staleTime: 5 * 60_000,
   });
 }
 
-/** The kinds in an answer: a plain list, `items`, or built-ins and custom ones apart. */
-export function kindsOf(data: { items?: KeyKind[]; builtin?: KeyKind[]; custom?: KeyKind[] } | KeyKind[] | null): KeyKind[] {
-  if (!data) return [];
-  if (Array.isArray(data)) return data;
-  if (data.items) return data.items;
-  return [...(data.builtin ?? []).map((k) => ({ ...k, builtin: true })), ...(data.custom ?? [])];
-}
-
 /** Whether a kind is one of the built-ins (by the answer's flag or by name). */
 export function isBuiltin(k: KeyKind): boolean {
-  return k.builtin ?? (BUILTIN_KINDS as readonly string[]).includes(k.name);
+  return k.built_in ?? (BUILTIN_KINDS as readonly string[]).includes(k.name);
 }
 
 export function useSaveKeyKinds(etag: string | null) {
   const qc = useQueryClient();
   return useMutation({
+    // The account's own kinds only: a problem names `kinds[i]…` by their order here.
     mutationFn: (custom: KeyKind[]) =>
       request<unknown>('/v1/identity-keys', {
         method: 'PUT',
         ifMatch: etag,
-        body: { items: custom.map(({ name, label, pattern, unique }) => ({ name, label, pattern, unique })) },
+        body: { kinds: custom.map(({ name, label, pattern, unique }) => ({ name, label, pattern, unique })) },
       }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['identity-keys'] }),
   });
@@ -203,13 +196,14 @@ export function useRelate() {
 }
 
 /**
- * Adds or removes identity keys on a lead: PATCH /v1/leads/{id} with
- * `keys: {"add": {kind: [values]}, "remove": {kind: [values]}}` and If-Match.
+ * Adds or removes identity keys on a lead: POST /v1/leads/{id}/keys with
+ * `{"add": {kind: [values]}, "remove": {kind: [values]}}` (no If-Match: keys
+ * are a set, and another change to the lead does not make this one stale).
  */
-export function useLeadKeys(leadId: string, etag: string | null) {
+export function useLeadKeys(leadId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (change: { add?: Keys; remove?: Keys }) => request<Lead>(`/v1/leads/${encodeURIComponent(leadId)}`, { method: 'PATCH', ifMatch: etag, body: { keys: change } }),
+    mutationFn: (change: { add?: Keys; remove?: Keys }) => request<Lead>(`/v1/leads/${encodeURIComponent(leadId)}/keys`, { method: 'POST', body: change }),
     onSuccess: () => invalidateLead(qc, leadId),
   });
 }

@@ -103,7 +103,7 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
       content: (
         <>
           <ContactTab lead={lead} etag={etag} />
-          <LeadKeys lead={lead} etag={etag} />
+          <LeadKeys lead={lead} />
         </>
       ),
     },

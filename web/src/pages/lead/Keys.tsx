@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from '../../api/client';
+import { ApiError, fieldErrorIn } from '../../api/client';
 import { ownerOf, useKeyKinds, useLeadKeys, type KeyKind, BUILTIN_KINDS } from '../../api/identity';
 import type { Lead } from '../../api/types';
 import { Button, Select, TextField, FormError } from '../../ui';
@@ -23,29 +23,21 @@ export function useKindLabel(): (name: string) => string {
 /** The kinds to offer: the account's, or the built-ins while they load (or on an older server). */
 export function useKindOptions(): KeyKind[] {
   const kinds = useKeyKinds();
-  return kinds.data?.items.length ? kinds.data.items : BUILTIN_KINDS.map((name) => ({ name, unique: true, builtin: true }));
+  return kinds.data?.items.length ? kinds.data.items : BUILTIN_KINDS.map((name) => ({ name, unique: true, built_in: true }));
 }
 
-/** The detail of the first problem about keys (`keys…`, `kind`, `value`), if any. */
-export function keyProblem(error: unknown, field: 'kind' | 'value'): string | undefined {
-  if (!(error instanceof ApiError)) return undefined;
-  const errs = error.problem.errors ?? [];
-  const hit = field === 'kind' ? errs.find((e) => e.field === 'kind' || /kind$/.test(e.field)) : errs.find((e) => e.field === 'value' || e.field.startsWith('keys'));
-  return hit?.detail;
-}
-
-/** The problem about one kind's values (`keys.cpf`, `keys.cpf[0]`, `keys.add.cpf[0]`…), if any. */
+/** The problem about one kind's values (`keys.cpf`, `keys.cpf[0]`, `add.cpf[0]`…), if any. */
 export function keyFieldError(error: unknown, kind: string): string | undefined {
   if (!(error instanceof ApiError) || !kind) return undefined;
-  const re = new RegExp(`^keys(\\.(add|remove))?\\.${kind.replace(/[^a-z0-9_]/gi, '')}(\\[|\\.|$)`);
+  const re = new RegExp(`^(keys\\.)?((add|remove)\\.)?${kind.replace(/[^a-z0-9_]/gi, '')}(\\[|\\.|$)`);
   return error.problem.errors?.find((e) => re.test(e.field))?.detail;
 }
 
-export function LeadKeys({ lead, etag }: { lead: Lead; etag: string | null }) {
+export function LeadKeys({ lead }: { lead: Lead }) {
   const { t } = useTranslation();
   const kinds = useKindOptions();
   const label = useKindLabel();
-  const change = useLeadKeys(lead.id, etag);
+  const change = useLeadKeys(lead.id);
   const [kind, setKind] = useState('');
   const [value, setValue] = useState('');
   const keys = Object.entries(lead.keys ?? {}).filter(([, vs]) => vs.length > 0);
@@ -78,8 +70,8 @@ export function LeadKeys({ lead, etag }: { lead: Lead; etag: string | null }) {
           change.mutate({ add: { [chosen]: [value.trim()] } }, { onSuccess: () => setValue('') });
         }}
       >
-        <Select label={t('identity.kind')} value={chosen} onChange={(e) => setKind(e.target.value)} options={kinds.map((k) => ({ value: k.name, label: label(k.name) }))} error={keyProblem(change.error, 'kind')} />
-        <TextField label={t('identity.value')} value={value} onChange={(e) => setValue(e.target.value)} error={keyProblem(change.error, 'value')} />
+        <Select label={t('identity.kind')} value={chosen} onChange={(e) => setKind(e.target.value)} options={kinds.map((k) => ({ value: k.name, label: label(k.name) }))} error={fieldErrorIn(change.error, 'add')} />
+        <TextField label={t('identity.value')} value={value} onChange={(e) => setValue(e.target.value)} error={keyFieldError(change.error, chosen)} />
         <Button type="submit" disabled={change.isPending || !value.trim()}>
           {t('identity.addKey')}
         </Button>
@@ -89,7 +81,7 @@ export function LeadKeys({ lead, etag }: { lead: Lead; etag: string | null }) {
           {t('identity.taken')} <Link to={`/leads/${owner}`}>{t('identity.openOwner')}</Link>
         </p>
       ) : (
-        change.error instanceof ApiError && change.error.status === 412 ? <p className="field-error" role="alert">{t('lead.staleDraft')}</p> : <FormError error={change.error} />
+        <FormError error={change.error} />
       )}
     </section>
   );

@@ -25,7 +25,7 @@ export function IdentityKeysSettings() {
   if (!draft) return null;
   const builtins = kinds.data.items.filter(isBuiltin);
   const update = (i: number, k: Partial<Draft>) => setDraft(draft.map((x, j) => (j === i ? { ...x, ...k } : x)));
-  const fe = (i: number, f: string) => fieldErrorIn(save.error, `items[${i}].${f}`) ?? fieldErrorIn(save.error, `custom[${i}].${f}`);
+  const fe = (i: number, f: string) => fieldErrorIn(save.error, `kinds[${i}].${f}`);
   const stale = save.error instanceof ApiError && save.error.status === 412;
   return (
     <div className="identity-keys">
@@ -66,8 +66,14 @@ export function IdentityKeysSettings() {
               <TextField label={t('keySettings.label')} value={k.label ?? ''} onChange={(e) => update(i, { label: e.target.value })} error={fe(i, 'label')} required />
               <TextField label={t('keySettings.pattern')} value={k.pattern ?? ''} onChange={(e) => update(i, { pattern: e.target.value })} error={fe(i, 'pattern')} hint={t('keySettings.patternHint')} />
               <label className="check">
-                <input type="checkbox" checked={k.unique} onChange={(e) => update(i, { unique: e.target.checked })} /> {t('keySettings.unique')}
+                <input type="checkbox" checked={k.unique} disabled={k.saved} aria-describedby={k.saved ? `unique-hint-${i}` : undefined} onChange={(e) => update(i, { unique: e.target.checked })} /> {t('keySettings.unique')}
               </label>
+              {k.saved && (
+                <small id={`unique-hint-${i}`} className="hint">
+                  {t('keySettings.uniqueFixed')}
+                </small>
+              )}
+              {fe(i, 'unique') && <small className="field-error">{fe(i, 'unique')}</small>}
               <Button variant="danger" onClick={() => setDraft(draft.filter((_, j) => j !== i))} aria-label={t('keySettings.remove', { name: k.label || k.name })}>
                 {t('identity.remove')}
               </Button>
