@@ -288,7 +288,8 @@ test.describe('settings: identity keys', () => {
     await expectAccessible(page);
     const kind = `mat_${Date.now().toString(36)}`;
     await page.getByRole('button', { name: 'Add key kind' }).click();
-    const card = page.getByRole('listitem', { name: 'New key kind' });
+    const card = page.getByRole('list', { name: "The account's identity keys" }).getByRole('listitem').last();
+    await expect(card).toHaveAccessibleName('New key kind');
     await card.getByRole('textbox', { name: 'Key name' }).fill(kind);
     await card.getByRole('textbox', { name: 'Label' }).fill('Matrícula');
     await card.getByRole('textbox', { name: 'Validation pattern' }).fill('^[0-9]{6}$');

@@ -59,7 +59,7 @@ export function IdentityKeysSettings() {
       >
         <h3>{t('keySettings.custom')}</h3>
         {draft.length === 0 && <p className="empty">{t('keySettings.none')}</p>}
-        <ol className="rule-list">
+        <ol className="rule-list" aria-label={t('keySettings.custom')}>
           {draft.map((k, i) => (
             <li key={i} className="card" aria-label={k.label || k.name || t('keySettings.newKind')}>
               <TextField label={t('keySettings.name')} value={k.name} readOnly={k.saved} onChange={(e) => update(i, { name: e.target.value })} error={fe(i, 'name')} hint={t('keySettings.nameHint')} required />
