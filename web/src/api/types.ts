@@ -76,6 +76,8 @@ export interface Lead {
   /** 0–100, the positive share of polarized occurrences; null when none */
   sentiment?: number | null;
   tickets?: { open: number; answered: number; finished: number };
+  /** consent records captures and forms carried */
+  consents?: { text: string; checked: boolean; at: string; page?: string }[];
 }
 
 export interface Note {

@@ -13,6 +13,7 @@ import { Button, ErrorBox, FormError, Select, Spinner, Stars, Tabs, TextArea, ty
 import { ContactTab, NavigationTab } from './lead/Contact';
 import { ScheduleDialog } from './lead/Schedule';
 import { DuplicatesTab } from './lead/Duplicates';
+import { Consents } from './lead/Consents';
 import { LeadKeys } from './lead/Keys';
 import { TimelineTab } from './lead/Timeline';
 
@@ -104,6 +105,7 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
         <>
           <ContactTab lead={lead} etag={etag} />
           <LeadKeys lead={lead} />
+          <Consents lead={lead} />
         </>
       ),
     },

@@ -155,10 +155,20 @@ export function DuplicatesTab({ lead }: { lead: Lead }) {
 function UndoError({ error }: { error: unknown }) {
   const { t } = useTranslation();
   if (error instanceof ApiError && error.status === 409) {
+    const changes = (error.problem as { changes?: { lead_id?: string; item?: string; change?: string; detail?: string }[] }).changes ?? [];
     return (
-      <p className="error-box" role="alert">
-        {t('duplicates.undoConflict')} {error.problem.detail}
-      </p>
+      <div className="error-box" role="alert">
+        <p>
+          {t('duplicates.undoConflict')} {error.problem.detail}
+        </p>
+        {changes.length > 0 && (
+          <ul>
+            {changes.map((c, i) => (
+              <li key={i}>{c.detail ?? [c.item, c.change].filter(Boolean).join(': ')}</li>
+            ))}
+          </ul>
+        )}
+      </div>
     );
   }
   return <ErrorBox error={error} />;
