@@ -2,7 +2,7 @@
 // occurrence, sentiment and ticket figures on top, then every interaction
 // newest first; one opens in place with its messages, tags, attachments and
 // events (GET /v1/interactions/{id}).
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js';
 import { CHANNELS, useInteraction, useTimeline, type Interaction, type InteractionEvent, type InteractionSummary } from '../../api/identity';
@@ -11,6 +11,7 @@ import type { Lead } from '../../api/types';
 import { useFormat } from '../../format';
 import { Button, Empty, ErrorBox, Select, Spinner } from '../../ui';
 import { ChartCanvas } from '../../ui/chart';
+import { Definition } from '../Lead';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
@@ -136,76 +137,58 @@ export function InteractionBody({ it }: { it: Interaction }) {
     [t('timeline.finishedAt'), fmt.dateTime(it.finished_at)],
     [t('timeline.polarity'), it.polarity ? t(`timeline.polarities.${it.polarity}`, { defaultValue: it.polarity }) : ''],
   ];
+  const kb = (size: number) => t('timeline.size', { size: fmt.number(Math.max(1, Math.round(size / 1024))) });
   return (
     <div className="interaction">
-      <dl className="deflist">
-        {facts.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{v || '—'}</dd>
-          </div>
-        ))}
-      </dl>
-      <h4>{t('timeline.tags')}</h4>
-      {it.tags?.length ? (
-        <ul className="tag-list">
-          {it.tags.map((tag) => (
-            <li key={tag} className="badge">
-              {tag}
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p className="muted">—</p>
-      )}
-      <h4>{t('timeline.attachments')}</h4>
-      {it.attachments?.length ? (
-        <ul className="attachments">
-          {it.attachments.map((a, i) => (
-            <li key={`${a.url}-${i}`}>
-              <a href={a.url} target="_blank" rel="noreferrer">
-                {a.name}
-              </a>{' '}
-              <span className="muted">
-                {[a.content_type, a.size !== undefined ? t('timeline.size', { size: fmt.number(Math.max(1, Math.round(a.size / 1024))) }) : ''].filter(Boolean).join(' · ')}
-              </span>
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p className="muted">—</p>
-      )}
-      <h4>{t('timeline.events')}</h4>
-      {it.events?.length ? (
-        <ol className="history-list">
-          {it.events.map((e, i) => (
-            <li key={`${e.at}-${i}`}>
-              <div className="history-meta">
-                <time dateTime={e.at}>{fmt.dateTime(e.at)}</time> · {t(`timeline.eventTypes.${e.type}`, { defaultValue: e.type })}
-                {actorName(e.actor, userName) && <> · {actorName(e.actor, userName)}</>}
-              </div>
-              {e.detail && <div>{e.detail}</div>}
-            </li>
-          ))}
-        </ol>
-      ) : (
-        <p className="muted">—</p>
-      )}
-      <h4>{t('timeline.messages')}</h4>
-      {it.messages?.length ? (
-        <ol className="transcript">
-          {it.messages.map((m, i) => (
-            <li key={m.id ?? i} className={`msg msg-${m.from}`}>
-              <span className="msg-from">{t(`speakers.${m.from}`, { defaultValue: m.from })}</span>
-              <p>{m.text}</p>
-              <time dateTime={m.at}>{fmt.dateTime(m.at)}</time>
-            </li>
-          ))}
-        </ol>
-      ) : (
-        <p className="muted">—</p>
-      )}
+      <Definition items={facts} />
+      <Part title={t('timeline.tags')} items={it.tags} list="ul" className="tag-list">
+        {(tag) => (
+          <li key={tag} className="badge">
+            {tag}
+          </li>
+        )}
+      </Part>
+      <Part title={t('timeline.attachments')} items={it.attachments} list="ul" className="attachments">
+        {(a, i) => (
+          <li key={`${a.url}-${i}`}>
+            <a href={a.url} target="_blank" rel="noreferrer">
+              {a.name}
+            </a>{' '}
+            <span className="muted">{[a.content_type, a.size !== undefined ? kb(a.size) : ''].filter(Boolean).join(' · ')}</span>
+          </li>
+        )}
+      </Part>
+      <Part title={t('timeline.events')} items={it.events} list="ol" className="history-list">
+        {(e, i) => (
+          <li key={`${e.at}-${i}`}>
+            <div className="history-meta">
+              <time dateTime={e.at}>{fmt.dateTime(e.at)}</time> · {t(`timeline.eventTypes.${e.type}`, { defaultValue: e.type })}
+              {actorName(e.actor, userName) && <> · {actorName(e.actor, userName)}</>}
+            </div>
+            {e.detail && <div>{e.detail}</div>}
+          </li>
+        )}
+      </Part>
+      <Part title={t('timeline.messages')} items={it.messages} list="ol" className="transcript">
+        {(m, i) => (
+          <li key={m.id ?? i} className={`msg msg-${m.from}`}>
+            <span className="msg-from">{t(`speakers.${m.from}`, { defaultValue: m.from })}</span>
+            <p>{m.text}</p>
+            <time dateTime={m.at}>{fmt.dateTime(m.at)}</time>
+          </li>
+        )}
+      </Part>
     </div>
+  );
+}
+
+/** A titled list of an interaction's parts, or a dash when it has none. */
+function Part<T>({ title, items, list: List, className, children }: { title: string; items?: T[] | null; list: 'ul' | 'ol'; className: string; children: (item: T, i: number) => ReactNode }) {
+  return (
+    <>
+      <h4>{title}</h4>
+      {items?.length ? <List className={className}>{items.map(children)}</List> : <p className="muted">—</p>}
+    </>
   );
 }
 
