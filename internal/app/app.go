@@ -181,6 +181,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	d.Settings = a.Store
 	d.Interactions = a.Store
 	d.KeyJoiner = a.Store // a related interaction's channel keys join the lead
+	d.Identity = a.Store
 	d.OriginVerifySecret = a.Config.OriginVerifySecret
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files

@@ -235,6 +235,9 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 			return fmt.Errorf("demo: capture lead %d: %w", i, err)
 		}
 	}
+	if err := SeedInteractions(ctx, st.At(now), acct, now); err != nil {
+		return err
+	}
 	return SeedHistory(ctx, st.At, acct, []account.Site{site, landing}, now)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/capture"
 	"github.com/leadflow/leadflow/internal/demo"
+	"github.com/leadflow/leadflow/internal/interaction"
 	"github.com/leadflow/leadflow/internal/lead"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -80,6 +81,16 @@ func TestSeedIsIdempotentAndItsCredentialsWork(t *testing.T) {
 		d, err := st.Detail(ctx, demo.TenantID, res.LeadID)
 		if err != nil || d.Lead.FirstTouch.At.After(now) {
 			t.Errorf("demo lead %d detail: %v", i, err)
+		}
+		if i == 0 { // Ana Souza: her timeline spans six channels, seeded once
+			tl, err := st.Timeline(ctx, demo.TenantID, res.LeadID, "", "", 50)
+			channels := map[interaction.Channel]int{}
+			for _, it := range tl.Items {
+				channels[it.Channel]++
+			}
+			if err != nil || len(channels) != 6 || channels[interaction.ChannelWhatsApp] != 1 || d.Lead.Sentiment == nil {
+				t.Errorf("Ana's timeline: %v %v (sentiment %v)", channels, err, d.Lead.Sentiment)
+			}
 		}
 	}
 	// The duplicate pair stays two leads (no shared key), each seeded once.

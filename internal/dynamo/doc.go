@@ -17,6 +17,7 @@
 //	T#<tenant>#LEAD#<lead_id>            EVT#<event_id>           history entry
 //	T#<tenant>#LEAD#<lead_id>            MSG#<at>#<hash12>        conversation message
 //	T#<tenant>#KEY#<kind>#<value>        KEY                      identity key → lead_id, contact_id
+//	T#<tenant>#KEY#<kind>#<value>        LEAD#<lead_id>           key of a non-unique account kind, one per lead (identity.go)
 //	T#<tenant>#RL#<site_id>#<ip>         <15-s slice>             sliding-window rate-limit counter n (ttl; see ratelimit.go)
 //	T#<tenant>#RL#key#<api_key_id>       <15-s slice>             the same, per API key
 //	T#<tenant>                           APIKEY#<id>              account API key (hash of the secret, never the secret)
@@ -28,6 +29,10 @@
 //	T#<tenant>                           SFILTER#<id>             saved list filter
 //	T#<tenant>                           JOB#<id>                 job record (bulk action progress)
 //	T#<tenant>                           IMPORT#<id>[#C|#R#<n>]   CSV import: meta, rows and results per chunk
+//	T#<tenant>#INT#<interaction_id>      META / MSG#… / EVT#…     interaction, its messages and events (interactions.go)
+//	T#<tenant>#INTX#<channel>#<ext_id>   KEY                      interaction upsert key → interaction_id
+//	T#<tenant>#PROTO#<protocol>          KEY                      protocol number → interaction_id (unique)
+//	T#<tenant>#LEAD#<lead_id>            TL#<opened_at>#<int_id>  timeline summary of one interaction of the lead
 //
 // Why this shape:
 //

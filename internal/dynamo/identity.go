@@ -103,23 +103,6 @@ func (st *Store) JoinKeys(ctx context.Context, tenant, leadID string, keys []lea
 	return err
 }
 
-// RemoveKeys takes keys (normalized) from the lead with a key_removed
-// history entry each, deleting their items in the same transaction; keys
-// the lead does not hold are skipped. ifVersion > 0 makes it conditional.
-func (st *Store) RemoveKeys(ctx context.Context, tenant, leadID string, ifVersion int64, keys []lead.IdentityKey, actor lead.Actor) (lead.Lead, error) {
-	return st.Update(ctx, tenant, leadID, ifVersion, func(l *lead.Lead) ([]lead.Event, error) {
-		return l.RemoveKeys(keys, actor, st.now().UTC()), nil
-	})
-}
-
-// AddKeys is JoinKeys for the console: keys already normalized, answering
-// with the lead, conditional on ifVersion when > 0.
-func (st *Store) AddKeys(ctx context.Context, tenant, leadID string, ifVersion int64, keys []lead.IdentityKey, ks lead.Kinds, actor lead.Actor) (lead.Lead, error) {
-	return st.Update(ctx, tenant, leadID, ifVersion, func(l *lead.Lead) ([]lead.Event, error) {
-		return l.AddKeys(keys, ks, actor, st.now().UTC())
-	})
-}
-
 // CreateLead stores a lead a user created (lead.NewManual) with its key
 // items, history, list-index copies, attribution counters, owner load and
 // lead.created outbox event in one transaction. A unique key another lead

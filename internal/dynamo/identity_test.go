@@ -131,7 +131,9 @@ func TestJoinKeysEveryKindLocateAndRemove(t *testing.T) {
 
 	// Removing frees the items in the same transaction: B can take them.
 	removed := []lead.IdentityKey{{Kind: "cpf", Value: "52998224725"}, {Kind: "company_code", Value: "ACME"}, {Kind: "email", Value: "ana@work.com"}}
-	if _, err := e.store.RemoveKeys(ctx, tenant, a, 0, removed, user); err != nil {
+	if _, err := e.store.Update(ctx, tenant, a, 0, func(l *lead.Lead) ([]lead.Event, error) {
+		return l.RemoveKeys(removed, user, time.Now()), nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.store.JoinKeys(ctx, tenant, b, removed[:1], user); err != nil {
@@ -218,5 +220,28 @@ func TestOneCPFConcurrentlyJoinedAndCreated(t *testing.T) {
 		if _, err := e.store.Detail(ctx, tenant, leads[i]); !errors.Is(err, lead.ErrNotFound) {
 			t.Fatalf("losing create %d left a lead: %v", i, err)
 		}
+	}
+}
+
+// A purge deletes the keys a lead was given beyond its contact: the
+// unique items and the non-unique ones.
+func TestPurgeDeletesJoinedKeys(t *testing.T) {
+	e, _ := identityEnv(t)
+	ctx := context.Background()
+	tenant := e.site.TenantID
+	id := mustCapture(t, e, capture("gone@example.com")).LeadID
+	must(t, e.store.JoinKeys(ctx, tenant, id, []lead.IdentityKey{{Kind: "rg", Value: "1234567"}, {Kind: "company_code", Value: "ACME"}}, user))
+	rg, shared := "T#"+tenant+"#KEY#rg#1234567", "T#"+tenant+"#KEY#company_code#ACME"
+	if rawS(e.raw(t, rg, "KEY"), "lead_id") != id || rawS(e.raw(t, shared, "LEAD#"+id), "lead_id") != id {
+		t.Fatal("joined key items missing")
+	}
+	softDelete(t, e, id)
+	res, err := e.store.PurgeLead(ctx, tenant, id, deletedAt(t, e, id).Add(month))
+	must(t, err)
+	if !res.Purged {
+		t.Fatalf("purge %+v", res)
+	}
+	if e.raw(t, rg, "KEY") != nil || e.raw(t, shared, "LEAD#"+id) != nil {
+		t.Fatal("a joined key item survived the purge")
 	}
 }

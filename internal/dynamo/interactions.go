@@ -74,7 +74,7 @@ func (st *Store) PostInteraction(ctx context.Context, tenant string, in interact
 			return *old, false, nil // a redelivery: nothing read or written
 		}
 		var stored interaction.Stored
-		if old != nil {
+		if old != nil && len(in.Messages)+len(in.Events) > 0 {
 			if stored, err = st.storedParts(ctx, tenant, old.ID); err != nil {
 				return out, false, fmt.Errorf("post interaction: %w", err)
 			}
@@ -135,10 +135,17 @@ func (st *Store) PostInteraction(ctx context.Context, tenant string, in interact
 
 // RelateInteraction makes the interaction part of leadID's timeline (moving
 // it off another lead's, counters included) and writes a history entry on
-// the lead. Relating it to the lead it already has is a no-op. The lead's
-// identity keys are the caller's (Store.JoinKeys, before this).
+// the lead. Relating it to the lead it already has is a no-op; a missing
+// or soft-deleted lead is lead.ErrNotFound. The lead's identity keys are
+// the caller's (Store.JoinKeys, before this).
 func (st *Store) RelateInteraction(ctx context.Context, tenant, interactionID, leadID string, actor lead.Actor) (out interaction.Interaction, err error) {
 	defer func() { err = transient(err) }()
+	if l, err := st.getLead(ctx, tenant, leadID); err != nil || l.DeletedAt != nil {
+		if err == nil {
+			err = lead.ErrNotFound // a soft-deleted lead takes no interactions
+		}
+		return out, fmt.Errorf("relate interaction to %s: %w", leadID, err)
+	}
 	for attempt := 1; ; attempt++ {
 		old, err := st.interactionMeta(ctx, tenant, interactionID)
 		if err != nil {

@@ -58,7 +58,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	must(t, store.PutUser(ctx, account.User{ID: "8c1f5e2a-3b4d-4e6f-9a0b-1c2d3e4f5a6b", TenantID: "demo", Name: "Marina Alves",
 		Role: account.RoleAdmin, Active: true, CreatedAt: now}))
 	must(t, store.CreateAPIKey(ctx, account.APIKey{ID: "ak_demo", TenantID: "demo", Name: "sample events",
-		Scopes: []account.Scope{account.ScopeLeadsWrite}, Hash: account.HashAPIKey("lfk_demo-api-key"), CreatedAt: now}))
+		Scopes: []account.Scope{account.ScopeLeadsWrite, account.ScopeInteractionsWrite}, Hash: account.HashAPIKey("lfk_demo-api-key"), CreatedAt: now}))
 	// The ads samples are signed / keyed with these demo secrets.
 	must(t, store.PutAdsSecrets(ctx, account.AdsSecrets{TenantID: "demo", SiteID: "site_demo",
 		MetaAppSecret: "demo-meta-app-secret", MetaVerifyToken: "demo-meta-verify-token", GoogleKey: "demo-google-key"}))
@@ -75,7 +75,7 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	deps.ImportUploads = s3store.NewUploads(testenv.S3(t), bucket)
 	// The CaptureFunction gets only what app.CaptureDeps gives it.
 	captureDeps := httpapi.Deps{Sites: store, Captures: store, AdsSecrets: store, Queue: jobs, Health: []httpapi.Pinger{store}, APIKeys: store,
-		OriginVerifySecret: "demo-origin-verify-secret"}
+		Interactions: store, Accounts: store, OriginVerifySecret: "demo-origin-verify-secret"}
 	captureFn := httpadapter.NewV2(httpapi.NewCapture(captureDeps)).ProxyWithContext
 	apiFn := httpadapter.NewV2(httpapi.NewAPI(deps)).ProxyWithContext
 
@@ -162,6 +162,12 @@ func TestSampleEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 	if lead.Navigation.Country != capEv.Headers["cloudfront-viewer-country"] || lead.Rating != 4 || lead.State != "in_progress" || len(lead.Notes) != 1 {
 		t.Errorf("lead after events: %s", got.Body)
+	}
+	// An integration's interaction (its e-mail is the lead's): new, then the
+	// same delivery again.
+	invoke(captureFn, "capture-interaction.json", "", http.StatusCreated)
+	if again := invoke(captureFn, "capture-interaction.json", "", http.StatusOK); !strings.Contains(again.Body, `"lead_id":"`+res.LeadID+`"`) {
+		t.Errorf("the interaction did not find its lead: %s", again.Body)
 	}
 
 	// The public capture (site key only) answers no ids.

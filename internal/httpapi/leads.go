@@ -46,6 +46,9 @@ type leadJSON struct {
 	Navigation      navigationJSON   `json:"navigation"`
 	ScheduledChange any              `json:"scheduled_change"`
 
+	// Keys are the lead's identity keys by kind (lead.KeyMap).
+	Keys map[string][]string `json:"keys"`
+
 	Test bool `json:"test,omitempty"` // an ad platform's test lead, left out of reports
 }
 
@@ -72,6 +75,7 @@ func toLeadJSON(l lead.Lead) leadJSON {
 		CreatedAt:  l.CreatedAt.UTC().Format(rfc3339Millis),
 		UpdatedAt:  l.UpdatedAt.UTC().Format(rfc3339Millis),
 		Contact:    l.Contact,
+		Keys:       l.KeyMap(),
 		Navigation: navigationJSON{Touch: l.FirstTouch, FirstTouch: l.FirstTouch, LastTouch: l.LastTouch},
 		Test:       l.Test,
 	}.withScheduledChange(l.ScheduledChange)
@@ -343,9 +347,12 @@ func userActor(p account.Principal) lead.Actor { return lead.Actor{Type: lead.Ac
 // fail maps domain and store errors to problem responses.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var invalid *lead.InvalidError
+	var taken *lead.KeyTakenError
 	switch {
 	case errors.As(err, &invalid):
 		problem.Invalid(w, invalid.Errors)
+	case errors.As(err, &taken):
+		writeKeyTaken(w, taken)
 	case errors.Is(err, lead.ErrNotFound), errors.Is(err, account.ErrNotFound):
 		problem.Write(w, problem.New(http.StatusNotFound, "not_found", "No such resource in this account."))
 	case errors.Is(err, lead.ErrForbidden):

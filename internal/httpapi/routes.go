@@ -92,5 +92,10 @@ func Routes() []Route {
 		{"GET", "/v1/leads/{id}/timeline", FunctionAPI, false},
 		{"GET", "/v1/interactions/{interaction_id}", FunctionAPI, false},
 		{"POST", "/v1/interactions/{interaction_id}/relate", FunctionAPI, false},
+		{"GET", "/v1/identity-keys", FunctionAPI, false},
+		{"PUT", "/v1/identity-keys", FunctionAPI, false},
+		{"POST", "/v1/contacts/locate", FunctionAPI, false},
+		{"POST", "/v1/leads", FunctionAPI, false},
+		{"POST", "/v1/leads/{id}/keys", FunctionAPI, false},
 	}
 }

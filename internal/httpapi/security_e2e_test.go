@@ -44,26 +44,31 @@ var routeBodies = map[string]any{
 	"PATCH /v1/leads/{id}/notes/{note_id}": map[string]any{"text": "intruso"},
 	"POST /v1/leads/{id}/scheduled-changes": map[string]any{"state": "no_sale", "sub_state": "preco_alto",
 		"at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)},
-	"PUT /v1/assignment/rules":            map[string]any{"rules": []any{map[string]any{"match": map[string]any{}, "strategy": "round_robin"}}},
-	"POST /v1/assignment/reassign":        map[string]any{"lead_ids": []string{"ld_x"}, "owner_id": "usr_agent"},
-	"PATCH /v1/users/{id}":                map[string]any{"away": true},
-	"POST /v1/groups":                     map[string]any{"name": "Intrusos"},
-	"POST /v1/saved-filters":              map[string]any{"name": "Intruso", "filter": map[string]string{"state": "new"}},
-	"PATCH /v1/saved-filters/{filter_id}": map[string]any{"name": "Intruso 2"},
-	"POST /v1/leads/bulk":                 map[string]any{"action": "add_tag", "ids": []string{"ld_x"}, "tag": "intruso"},
-	"POST /v1/leads/{id}/restore":         nil,
-	"POST /v1/imports":                    "email,name\nintruso@example.com,Intruso\n",
-	"POST /v1/imports/uploads":            nil,
-	"POST /v1/leads/{id}/tasks":           map[string]any{"description": "intruso", "due_date": "2026-12-01"},
-	"PATCH /v1/tasks/{task_id}":           map[string]any{"done": true},
-	"POST /v1/tasks/bulk":                 map[string]any{"action": "delete", "ids": []string{"tsk_x"}},
-	"PUT /v1/task-types":                  map[string]any{"types": []any{map[string]any{"id": "intruso", "label": "Intruso"}}},
-	"PUT /v1/task-presets":                map[string]any{"presets": []any{map[string]any{"label": "Intruso", "description": "intruso"}}},
-	"POST /v1/api-keys":                   map[string]any{"name": "Intruso", "scopes": []string{"leads:write"}},
-	"PATCH /v1/account":                   map[string]any{"name": "Intruso"},
-	"POST /v1/sites":                      map[string]any{"name": "Intruso"},
-	"PATCH /v1/sites/{site_id}":           map[string]any{"name": "Intruso"},
-	"POST /v1/sites/{site_id}/rotate-key": nil,
+	"PUT /v1/assignment/rules":                      map[string]any{"rules": []any{map[string]any{"match": map[string]any{}, "strategy": "round_robin"}}},
+	"POST /v1/assignment/reassign":                  map[string]any{"lead_ids": []string{"ld_x"}, "owner_id": "usr_agent"},
+	"PATCH /v1/users/{id}":                          map[string]any{"away": true},
+	"POST /v1/groups":                               map[string]any{"name": "Intrusos"},
+	"POST /v1/saved-filters":                        map[string]any{"name": "Intruso", "filter": map[string]string{"state": "new"}},
+	"PATCH /v1/saved-filters/{filter_id}":           map[string]any{"name": "Intruso 2"},
+	"POST /v1/leads/bulk":                           map[string]any{"action": "add_tag", "ids": []string{"ld_x"}, "tag": "intruso"},
+	"POST /v1/leads/{id}/restore":                   nil,
+	"POST /v1/imports":                              "email,name\nintruso@example.com,Intruso\n",
+	"POST /v1/imports/uploads":                      nil,
+	"POST /v1/leads/{id}/tasks":                     map[string]any{"description": "intruso", "due_date": "2026-12-01"},
+	"PATCH /v1/tasks/{task_id}":                     map[string]any{"done": true},
+	"POST /v1/tasks/bulk":                           map[string]any{"action": "delete", "ids": []string{"tsk_x"}},
+	"PUT /v1/task-types":                            map[string]any{"types": []any{map[string]any{"id": "intruso", "label": "Intruso"}}},
+	"PUT /v1/task-presets":                          map[string]any{"presets": []any{map[string]any{"label": "Intruso", "description": "intruso"}}},
+	"POST /v1/api-keys":                             map[string]any{"name": "Intruso", "scopes": []string{"leads:write"}},
+	"PATCH /v1/account":                             map[string]any{"name": "Intruso"},
+	"POST /v1/sites":                                map[string]any{"name": "Intruso"},
+	"PATCH /v1/sites/{site_id}":                     map[string]any{"name": "Intruso"},
+	"POST /v1/sites/{site_id}/rotate-key":           nil,
+	"POST /v1/interactions/{interaction_id}/relate": map[string]any{"lead_id": "ld_x"},
+	"PUT /v1/identity-keys":                         map[string]any{"kinds": []any{map[string]any{"name": "intruso", "label": "Intruso", "unique": true}}},
+	"POST /v1/contacts/locate":                      map[string]any{"keys": map[string]any{"email": "intruso@example.com"}},
+	"POST /v1/leads":                                map[string]any{"name": "Intruso"},
+	"POST /v1/leads/{id}/keys":                      map[string]any{"add": map[string]any{"rg": "1234567"}},
 }
 
 // adminOnlyRoutes are console routes an agent token must get 403 from
@@ -86,11 +91,12 @@ var adminOnlyRoutes = map[string]bool{
 	"POST /v1/sites":                      true,
 	"PATCH /v1/sites/{site_id}":           true,
 	"POST /v1/sites/{site_id}/rotate-key": true,
+	"PUT /v1/identity-keys":               true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id
 // that names nothing is as good as any for a refusal.
-var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "task_id": "tsk_missing", "key_id": "ak_missing", "site_id": "site_missing"}
+var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "task_id": "tsk_missing", "key_id": "ak_missing", "site_id": "site_missing", "interaction_id": "int_missing"}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
@@ -213,11 +219,13 @@ func TestEveryConsoleRouteRefusesOtherTenantsAndBadTokens(t *testing.T) {
 	email := "sec-" + s.tenant + "@example.com"
 	id := s.newLead(email)
 	note := s.expect(s.call("POST", "/v1/leads/"+id+"/notes", s.admin, map[string]any{"text": "segredo da casa"}), http.StatusCreated).json(t)["id"].(string)
-	calls := consoleCalls(t, map[string]string{"id": id, "note_id": note, "site_id": s.site.ID})
+	interactionID := s.expect(s.call("POST", "/v1/capture/interactions", s.apiKey, map[string]any{
+		"channel": "whatsapp", "external_id": "sec-1", "kind": "chat"}), http.StatusCreated).json(t)["id"].(string)
+	calls := consoleCalls(t, map[string]string{"id": id, "note_id": note, "site_id": s.site.ID, "interaction_id": interactionID})
 	if len(calls) < 9 {
 		t.Fatalf("only %d console routes found", len(calls))
 	}
-	ours := []string{id, note, email, s.tenant, "segredo da casa", s.site.ID}
+	ours := []string{id, note, email, s.tenant, "segredo da casa", s.site.ID, interactionID}
 	tokens := badTokens(t, s)
 
 	for _, c := range calls {

@@ -77,6 +77,9 @@ type Deps struct {
 	AttachmentFiles AttachmentFiles
 	// Settings serves the account and site settings routes (admins).
 	Settings Settings
+	// Identity serves identity keys, locate and manual lead creation
+	// (optional: without it those routes answer 503).
+	Identity Identity
 	// OriginVerifySecret is the X-Origin-Verify value CloudFront adds to
 	// the requests it forwards; captures trust CloudFront-Viewer-* geo
 	// headers only on requests carrying it (empty: never).
@@ -222,6 +225,7 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"POST /v1/interactions/{interaction_id}/relate":       http.HandlerFunc(s.interactionRelate),
 	}
 	maps.Copy(h, s.agendaHandlers())
+	maps.Copy(h, s.identityHandlers())
 	return h
 }
 

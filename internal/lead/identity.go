@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -270,7 +271,7 @@ func (kv *KeyValues) UnmarshalJSON(b []byte) error {
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("must be a string or an array of strings")
+		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[[]string]()}
 	}
 	*kv = many
 	return nil
@@ -301,7 +302,7 @@ func (ks Kinds) ParseKeys(field string, in map[string]KeyValues) ([]IdentityKey,
 			f := fmt.Sprintf("%s.%s[%d]", field, k.Name, i)
 			norm, err := ks.Normalize(k.Name, v)
 			if err != nil {
-				bad.Add(f, KeyErrorCode(k.Name, err), capitalize(err.Error())+".")
+				bad.AddKey(f, k.Name, err)
 				continue
 			}
 			key := IdentityKey{Kind: k.Name, Value: norm}
@@ -317,37 +318,43 @@ func (ks Kinds) ParseKeys(field string, in map[string]KeyValues) ([]IdentityKey,
 	return out, nil
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+// AddKey records value of kind refused by Kinds.Normalize (err) as a bad
+// field, with its stable code (KeyErrorCode).
+func (e *InvalidError) AddKey(field, kind string, err error) {
+	d := err.Error()
+	e.Add(field, KeyErrorCode(kind, err), strings.ToUpper(d[:1])+d[1:]+".")
 }
 
-// ValidateKinds checks the account kinds an admin puts (PUT
-// /v1/identity-keys) against the ones stored (old): a name is a slug
-// (lower-case letters, digits and "_", starting with a letter, at most 40)
-// that is neither a built-in nor "ext" nor repeated; a label is required
-// (one line, at most 100); a pattern compiles as a Go regular expression of
-// bounded size; and a kind that exists keeps its uniqueness (its values'
-// items are laid out by it). Field names are "kinds[i].name" etc.
-func ValidateKinds(in, old []account.IdentityKind) ([]account.IdentityKind, error) {
+// ValidateKinds checks the kinds an admin puts (PUT /v1/identity-keys)
+// against the account's stored ones (old) and returns the account's own:
+// the built-ins may be listed as GET shows them (and are then left out),
+// never changed; a name is a slug (lower-case letters, digits and "_",
+// starting with a letter, at most 40) that is neither a built-in nor "ext"
+// nor repeated; a label is required (one line, at most 100); a pattern
+// compiles as a Go regular expression of bounded size; and a kind that
+// exists keeps its uniqueness (its values' items are laid out by it).
+// Field names are "kinds[i].name" etc.
+func ValidateKinds(in []KeyKind, old []account.IdentityKind) ([]account.IdentityKind, error) {
 	bad := &InvalidError{}
-	if len(in) > MaxCustomKinds {
+	if len(in) > MaxCustomKinds+len(BuiltInKinds) {
 		bad.Add("kinds", "too_many", fmt.Sprintf("An account defines at most %d identity keys.", MaxCustomKinds))
 		return nil, bad
 	}
 	seen := map[string]bool{}
 	out := make([]account.IdentityKind, 0, len(in))
-	for i, k := range in {
+	for i, kk := range in {
 		f := fmt.Sprintf("kinds[%d]", i)
-		k.Name = strings.TrimSpace(k.Name)
-		_, isBuiltIn := builtIn(k.Name)
+		k := account.IdentityKind{Name: strings.TrimSpace(kk.Name), Label: kk.Label, Pattern: kk.Pattern, Unique: kk.Unique}
+		b, isBuiltIn := builtIn(k.Name)
+		if isBuiltIn && kk.Pattern == "" && kk.Unique == b.Unique && !seen[k.Name] {
+			seen[k.Name] = true
+			continue // listed as GET shows it
+		}
 		switch {
 		case !kindNameRE.MatchString(k.Name):
 			bad.Add(f+".name", "invalid", "A name is a slug: a lower-case letter, then letters, digits or _ (at most 40).")
 		case isBuiltIn || k.Name == KindExternal:
-			bad.Add(f+".name", "reserved", k.Name+" is a built-in identity key.")
+			bad.Add(f+".name", "built_in", k.Name+" is a built-in identity key; it cannot be changed.")
 		case seen[k.Name]:
 			bad.Add(f+".name", "duplicate", k.Name+" is given twice.")
 		}
@@ -368,6 +375,9 @@ func ValidateKinds(in, old []account.IdentityKind) ([]account.IdentityKind, erro
 			}
 		}
 		out = append(out, k)
+	}
+	if len(out) > MaxCustomKinds {
+		bad.Add("kinds", "too_many", fmt.Sprintf("An account defines at most %d identity keys.", MaxCustomKinds))
 	}
 	if err := bad.Err(); err != nil {
 		return nil, err
