@@ -16,9 +16,12 @@ import { useKindLabel } from './Keys';
 /** The fields the preview puts side by side, and how each reads. */
 const FIELDS = ['name', 'rating', 'state', 'sub_state', 'owner_id', 'contact.email', 'contact.phone', 'contact.whatsapp', 'contact.cpf', 'keys', 'tags', 'classification', 'entry_method', 'created_at'] as const;
 
+/** Where a merge field sits in the lead's JSON when not at its own name. */
+const PATHS: Record<string, string> = { first_touch: 'navigation.first_touch', last_touch: 'navigation.last_touch' };
+
 function pick(lead: Lead | undefined, field: string): unknown {
   if (!lead) return undefined;
-  return field.split('.').reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[p] : undefined), lead);
+  return (PATHS[field] ?? field).split('.').reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[p] : undefined), lead);
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -219,7 +222,8 @@ function MergeDialog({ lead, other, onClose, onMerged }: { lead: Lead; other: Du
       ) : (
         <>
           <p>{t('duplicates.previewIntro', { survivor: lead.name, absorbed: other.name })}</p>
-          <div className="table-wrap">
+          {/* Scrolls sideways on a narrow screen: focusable so the keyboard can scroll it. */}
+          <div className="table-wrap" tabIndex={0} role="region" aria-label={t('duplicates.previewTable')}>
             <table className="table merge-table" aria-label={t('duplicates.previewTable')}>
               <thead>
                 <tr>
