@@ -179,6 +179,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	d.Assignment = a.Store
 	d.APIKeys = a.Store
 	d.Settings = a.Store
+	d.Merges = a.Store
 	d.Interactions = a.Store
 	d.KeyJoiner = a.Store // a related interaction's channel keys join the lead
 	d.Identity = a.Store
@@ -186,6 +187,7 @@ func (a *App) HTTPDeps() httpapi.Deps {
 	if files := a.exports(); files != nil {
 		d.ExportFiles = files
 		d.AttachmentFiles = files // attachments/<tenant>/ in the same bucket
+		d.Files = files           // an erased person's attachments
 	}
 	if u := a.uploads(); u != nil {
 		d.ImportUploads = u

@@ -24,7 +24,7 @@ const httpapi = module + "internal/httpapi"
 const testkit = module + "internal/testkit/"
 
 // pure are the domain packages: no AWS SDK anywhere in what they link.
-var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda", "text", "settings", "outbox", "console", "interaction", "identity"}
+var pure = []string{"lead", "account", "capture", "assign", "attribution", "export", "importer", "problem", "task", "agenda", "text", "settings", "outbox", "console", "interaction", "identity", "merge"}
 
 // noSDK import no AWS SDK package themselves. (They use queue.Job, the
 // queue adapter's message, so the SDK is among their dependencies.)

@@ -64,6 +64,17 @@ type Request struct {
 	Contact      RequestContact    `json:"contact"`
 	Navigation   RequestNavigation `json:"navigation"`
 	Conversation []RequestMessage  `json:"conversation,omitempty"`
+	Consent      *RequestConsent   `json:"consent,omitempty"`
+}
+
+// RequestConsent is the "consent" object of a capture: the text the
+// person was shown, whether they checked it, when (RFC 3339; missing means
+// now) and on which page (missing means navigation.page_url).
+type RequestConsent struct {
+	Text    string `json:"text"`
+	Checked bool   `json:"checked"`
+	At      string `json:"at,omitempty"`
+	Page    string `json:"page,omitempty"`
 }
 
 // RequestContact is the "contact" object of a capture request.
@@ -151,6 +162,7 @@ func Normalize(site account.Site, req Request, meta Meta) (lead.Capture, error) 
 	}
 	c.Touch = n.touch(req.Navigation, meta, method, site.ID)
 	c.Conversation = n.conversation(req.Conversation)
+	c.Consent = n.consent(req.Consent, c.Touch.PageURL)
 
 	if err := n.errs.Err(); err != nil {
 		return lead.Capture{}, err
@@ -525,3 +537,28 @@ func (n *normalizer) conversation(msgs []RequestMessage) []lead.Message {
 }
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// consent checks a consent record: its text is required (what the person
+// was shown is the record's point), its time defaults to the capture's and
+// its page to the capture's page.
+func (n *normalizer) consent(rc *RequestConsent, page string) *lead.Consent {
+	if rc == nil {
+		return nil
+	}
+	c := &lead.Consent{Checked: rc.Checked, At: n.now, Page: page}
+	var ok bool
+	if c.Text, ok = n.multiline("consent.text", rc.Text, lead.MaxConsentText); ok && c.Text == "" {
+		n.add("consent.text", codeRequired, "The consent text shown to the person is required.")
+	}
+	if t, ok := n.timestamp("consent.at", rc.At); ok {
+		c.At = t
+	}
+	if rc.Page != "" {
+		if len(rc.Page) > lead.MaxConsentPage {
+			n.add("consent.page", codeTooLong, fmt.Sprintf("At most %d characters.", lead.MaxConsentPage))
+		} else if p := n.url("consent.page", rc.Page); p != "" {
+			c.Page = p
+		}
+	}
+	return c
+}

@@ -82,6 +82,18 @@ func DecodeJSON(body []byte) (Request, error) {
 			}
 		}
 	}
+	if c := d.obj(top, "consent", ""); c != nil {
+		const p = "consent."
+		req.Consent = &RequestConsent{}
+		d.str(c, "text", p, &req.Consent.Text)
+		d.str(c, "at", p, &req.Consent.At)
+		d.str(c, "page", p, &req.Consent.Page)
+		if raw, ok := c["checked"]; ok && !isNull(raw) {
+			if json.Unmarshal(raw, &req.Consent.Checked) != nil {
+				d.add(p+"checked", codeInvalidType, "Must be true or false.")
+			}
+		}
+	}
 	if err := d.errs.Err(); err != nil {
 		// Sort for stable output: map iteration above is random.
 		sortFieldErrors(d.errs.Errors)
@@ -202,7 +214,8 @@ func (d *decoder) attributes(raw json.RawMessage) map[string]any {
 // as is (the caller checks it against the site's origins); other fields
 // starting with "_" are ignored, and every other field with a non-blank
 // value becomes a contact attribute (several values joined with ", ").
-// Source is "form".
+// Source is "form". A consent_text field with a consent checkbox makes a
+// consent record (see RequestConsent).
 func FromForm(v url.Values) (req Request, honeypot bool, redirect string) {
 	req.Source = string(lead.EntryForm)
 	first := func(k string) string {
@@ -225,7 +238,16 @@ func FromForm(v url.Values) (req Request, honeypot bool, redirect string) {
 		"generated_at_url": &n.GeneratedAtURL, "referrer": &n.Referrer,
 		"locale": &n.Locale,
 	}
+	if text := first("consent_text"); text != "" {
+		// A checkbox named consent (checked: any value but false/off/0)
+		// beside the text the form showed, in a field named consent_text.
+		c := strings.ToLower(strings.TrimSpace(first("consent")))
+		req.Consent = &RequestConsent{Text: text, Checked: c != "" && c != "false" && c != "off" && c != "0"}
+	}
 	for k := range v {
+		if k == "consent" || k == "consent_text" {
+			continue
+		}
 		if dst, ok := known[k]; ok {
 			*dst = first(k)
 			continue

@@ -69,14 +69,47 @@ func attrSK(d attribution.Dims) string {
 // counterItems returns the counter updates taking reports from lead state
 // before to after (nil for "no lead").
 func (st *Store) counterItems(tenant string, before, after *lead.Lead) []types.TransactWriteItem {
-	var items []types.TransactWriteItem
-	shard := 0
-	if after != nil {
-		shard = attrShard(after.ID)
-	} else if before != nil {
-		shard = attrShard(before.ID)
+	return st.counterChanges(tenant, [][2]*lead.Lead{{before, after}})
+}
+
+// counterChanges returns the counter updates of several lead changes at
+// once (before, after pairs), summed per counter item: one transaction may
+// not update an item twice (a merge moves two leads that share a shard).
+func (st *Store) counterChanges(tenant string, changes [][2]*lead.Lead) []types.TransactWriteItem {
+	type at struct {
+		shard int
+		key   attribution.Key
 	}
-	for k, c := range attribution.Delta(before, after) {
+	sum := map[at]attribution.Counts{}
+	var order []at
+	for _, ch := range changes {
+		before, after := ch[0], ch[1]
+		shard := 0
+		if after != nil {
+			shard = attrShard(after.ID)
+		} else if before != nil {
+			shard = attrShard(before.ID)
+		}
+		for k, c := range attribution.Delta(before, after) {
+			a := at{shard, k}
+			cur, ok := sum[a]
+			if !ok {
+				order = append(order, a)
+				cur.ByState = map[lead.State]int64{}
+			}
+			cur.Leads += c.Leads
+			for s, n := range c.ByState {
+				cur.ByState[s] += n
+			}
+			sum[a] = cur
+		}
+	}
+	var items []types.TransactWriteItem
+	for _, a := range order {
+		k, c := a.key, sum[a]
+		if c.Zero() {
+			continue
+		}
 		names := map[string]string{"#site": "site_id", "#src": "source", "#med": "medium", "#camp": "campaign"}
 		values := map[string]types.AttributeValue{
 			":site": s(k.Dims.Site), ":src": s(k.Dims.Source), ":med": s(k.Dims.Medium), ":camp": s(k.Dims.Campaign),
@@ -97,7 +130,7 @@ func (st *Store) counterItems(tenant string, before, after *lead.Lead) []types.T
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 st.table,
-			Key:                       key(attrPK(tenant, k.Touch, k.Day, shard), attrSK(k.Dims)),
+			Key:                       key(attrPK(tenant, k.Touch, k.Day, a.shard), attrSK(k.Dims)),
 			UpdateExpression:          aws.String("ADD " + strings.Join(adds, ", ") + " SET #site = :site, #src = :src, #med = :med, #camp = :camp"),
 			ExpressionAttributeNames:  names,
 			ExpressionAttributeValues: values,

@@ -25,6 +25,9 @@
 //	T#<tenant>#LEAD#<lead_id>            IX#<kind>#<value>        list-index copy of the lead (GSI3/4/5; see index.go)
 //	T#<tenant>#LEAD#<lead_id>            IXQ#<token>              search-token copy of the lead (GSI3)
 //	T#<tenant>#LEAD#<lead_id>            PURGE                    soft-deleted lead's purge entry (GSI2 PURGE#<n>; see purge.go)
+//	T#<tenant>#LEAD#<lead_id>            DUP#<other>#<kind>#<v>   duplicate candidate a capture recorded (capture.go)
+//	T#<tenant>#LEAD#<lead_id>            MERGED#<merge_id>        the lead took part in a merge (merge.go)
+//	T#<tenant>#MERGE#<merge_id>          MERGE / E#<nnnn>         merge record and its before/after images, ttl 30 days (merge.go)
 //	T#<tenant>                           GROUP#<id> / GROUPNAME#  lead group / its unique name
 //	T#<tenant>                           SFILTER#<id>             saved list filter
 //	T#<tenant>                           JOB#<id>                 job record (bulk action progress)

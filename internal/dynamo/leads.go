@@ -69,7 +69,7 @@ func (st *Store) Detail(ctx context.Context, tenantID, leadID string) (lead.Deta
 		return d, fmt.Errorf("lead detail %s: %w", leadID, err)
 	}
 	if d.Lead.DeletedAt != nil {
-		return d, fmt.Errorf("lead detail %s: %w", leadID, lead.ErrNotFound)
+		return d, fmt.Errorf("lead detail %s: %w", leadID, mergedOr(d.Lead))
 	}
 	d.Lead.TenantID = tenantID
 	slices.Reverse(notes)

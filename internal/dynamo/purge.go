@@ -155,7 +155,9 @@ func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now tim
 		keys := len(items) - 1
 		items = append(items, st.sharedKeyWrites(tenantID, l, lead.Lead{ID: l.ID})...)
 		items = append(items, st.counterItems(tenantID, &l, nil)...)
-		items = append(items, st.loadItems(tenantID, l.ID, loadDelta(l, lead.Lead{}))...)
+		if l.MergedInto == "" { // a merge's tombstone stopped counting at the merge
+			items = append(items, st.loadItems(tenantID, l.ID, loadDelta(l, lead.Lead{}))...)
+		}
 		if len(items) > maxTxItems {
 			return res, fmt.Errorf("purge lead %s: %d identity keys do not fit one transaction", leadID, keys)
 		}

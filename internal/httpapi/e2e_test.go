@@ -108,7 +108,7 @@ func newStack(t *testing.T) *stack {
 		JobRecords: s.store, JobStarter: inline, Imports: s.store,
 		Sites: s.store, Captures: s.store, Accounts: s.store, Leads: s.store, Lists: s.store, Groups: s.store, SavedFilters: s.store,
 		Auth: hm, Health: []httpapi.Pinger{s.store}, OpenAPI: openapi.Document(),
-		AdsSecrets: s.store, Reports: s.store, Queue: s, Assignment: s.store, Tasks: s.store, APIKeys: s.store, Settings: s.store, Identity: s.store,
+		AdsSecrets: s.store, Reports: s.store, Queue: s, Assignment: s.store, Tasks: s.store, APIKeys: s.store, Settings: s.store, Identity: s.store, Merges: s.store,
 		Interactions: s.store, KeyJoiner: s.store,
 		OriginVerifySecret: testOriginSecret,
 		Logger:             slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -133,8 +133,9 @@ func TestCapturesUnderInjectedFaultsAreStoredOnceOrRetryable(t *testing.T) {
 	var start map[string]types.AttributeValue
 	for {
 		out, err := clean.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), ExclusiveStartKey: start,
-			FilterExpression:          aws.String("SK = :meta"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":meta": &types.AttributeValueMemberS{Value: "META"}}})
+			FilterExpression: aws.String("SK = :meta AND begins_with(PK, :lead)"), // interactions have META items too
+			ExpressionAttributeValues: map[string]types.AttributeValue{":meta": &types.AttributeValueMemberS{Value: "META"},
+				":lead": &types.AttributeValueMemberS{Value: "T#" + tenant + "#LEAD#"}}})
 		must(t, err)
 		for _, it := range out.Items {
 			id := it["id"].(*types.AttributeValueMemberS).Value

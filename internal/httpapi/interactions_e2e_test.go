@@ -108,7 +108,10 @@ func TestInteractionsThroughTheAPI(t *testing.T) {
 	if taken["lead_id"] != otherLead {
 		t.Fatalf("e-mail did not locate its lead: %v", taken)
 	}
-	s.expect(s.call("POST", "/v1/interactions/"+taken["id"].(string)+"/relate", s.admin, map[string]any{"lead_id": leadID}), http.StatusConflict)
+	conflict := s.expect(s.call("POST", "/v1/interactions/"+taken["id"].(string)+"/relate", s.admin, map[string]any{"lead_id": leadID}), http.StatusConflict).json(t)
+	if conflict["lead_id"] != otherLead {
+		t.Errorf("409 does not name the key's owner: %v", conflict)
+	}
 	if got := s.expect(s.call("GET", "/v1/interactions/"+taken["id"].(string), s.admin, nil), http.StatusOK).json(t); got["lead_id"] != otherLead {
 		t.Errorf("a refused relate moved the interaction: %v", got["lead_id"])
 	}

@@ -50,6 +50,8 @@ type leadJSON struct {
 	Keys map[string][]string `json:"keys"`
 
 	Test bool `json:"test,omitempty"` // an ad platform's test lead, left out of reports
+
+	Consents []lead.Consent `json:"consents"`
 }
 
 type detailJSON struct {
@@ -78,6 +80,7 @@ func toLeadJSON(l lead.Lead) leadJSON {
 		Keys:       l.KeyMap(),
 		Navigation: navigationJSON{Touch: l.FirstTouch, FirstTouch: l.FirstTouch, LastTouch: l.LastTouch},
 		Test:       l.Test,
+		Consents:   nonNil(l.Consents),
 	}.withScheduledChange(l.ScheduledChange)
 }
 
@@ -347,8 +350,11 @@ func userActor(p account.Principal) lead.Actor { return lead.Actor{Type: lead.Ac
 // fail maps domain and store errors to problem responses.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var invalid *lead.InvalidError
+	var merged *lead.MergedError
 	var taken *lead.KeyTakenError
 	switch {
+	case errors.As(err, &merged):
+		s.mergeFail(w, r, err) // 404 naming the lead it was merged into
 	case errors.As(err, &invalid):
 		problem.Invalid(w, invalid.Errors)
 	case errors.As(err, &taken):

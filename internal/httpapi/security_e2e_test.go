@@ -65,6 +65,9 @@ var routeBodies = map[string]any{
 	"PATCH /v1/sites/{site_id}":                     map[string]any{"name": "Intruso"},
 	"POST /v1/sites/{site_id}/rotate-key":           nil,
 	"POST /v1/interactions/{interaction_id}/relate": map[string]any{"lead_id": "ld_x"},
+	"POST /v1/leads/{id}/merge":                     map[string]any{"absorb": []string{"ld_x"}, "dry_run": true},
+	"POST /v1/merges/{merge_id}/undo":               nil,
+	"POST /v1/leads/{id}/erase":                     map[string]any{"confirm": "ld_not_this_one"},
 	"PUT /v1/identity-keys":                         map[string]any{"kinds": []any{map[string]any{"name": "intruso", "label": "Intruso", "unique": true}}},
 	"POST /v1/contacts/locate":                      map[string]any{"keys": map[string]any{"email": "intruso@example.com"}},
 	"POST /v1/leads":                                map[string]any{"name": "Intruso"},
@@ -91,12 +94,14 @@ var adminOnlyRoutes = map[string]bool{
 	"POST /v1/sites":                      true,
 	"PATCH /v1/sites/{site_id}":           true,
 	"POST /v1/sites/{site_id}/rotate-key": true,
+	"GET /v1/leads/{id}/data-export":      true,
+	"POST /v1/leads/{id}/erase":           true,
 	"PUT /v1/identity-keys":               true,
 }
 
 // defaultParams fill path parameters a test does not care about; an id
 // that names nothing is as good as any for a refusal.
-var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "task_id": "tsk_missing", "key_id": "ak_missing", "site_id": "site_missing", "interaction_id": "int_missing"}
+var defaultParams = map[string]string{"change_id": "sc_missing", "filter_id": "sf_missing", "job_id": "jb_missing", "import_id": "imp_missing", "task_id": "tsk_missing", "key_id": "ak_missing", "site_id": "site_missing", "interaction_id": "int_missing", "merge_id": "mrg_missing"}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 

@@ -77,6 +77,11 @@ type Deps struct {
 	AttachmentFiles AttachmentFiles
 	// Settings serves the account and site settings routes (admins).
 	Settings Settings
+	// Merges serves duplicates, merges and undos, and the person's data
+	// (export, erasure); Files deletes an erased person's stored files
+	// (optional).
+	Merges Merges
+	Files  FileEraser
 	// Identity serves identity keys, locate and manual lead creation
 	// (optional: without it those routes answer 503).
 	Identity Identity
@@ -225,6 +230,7 @@ func (s *server) consoleHandlers() map[string]http.Handler {
 		"POST /v1/interactions/{interaction_id}/relate":       http.HandlerFunc(s.interactionRelate),
 	}
 	maps.Copy(h, s.agendaHandlers())
+	maps.Copy(h, s.mergeHandlers())
 	maps.Copy(h, s.identityHandlers())
 	return h
 }

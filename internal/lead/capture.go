@@ -102,6 +102,9 @@ func New(tenantID, leadID, contactID string, c Capture, now time.Time) (Lead, []
 		Action: ActionCreated,
 		After:  c.Touch,
 	}}
+	if c.Consent != nil {
+		l.AddConsent(*c.Consent)
+	}
 	a := absorber{l: &l}
 	for _, k := range slices.Sorted(maps.Keys(c.Contact.Attributes)) {
 		a.attribute(k, c.Contact.Attributes[k])
@@ -182,6 +185,9 @@ func (l *Lead) Absorb(c Capture, now time.Time, keyTaken func(IdentityKey) bool)
 		events = append(events, Event{ID: NewID(PrefixEvent, now), At: now, Actor: actor, Action: ActionRestored})
 	}
 	l.LastTouch = c.Touch.Clipped()
+	if c.Consent != nil {
+		l.AddConsent(*c.Consent)
+	}
 	l.Interactions++
 	l.UpdatedAt = now
 	return events

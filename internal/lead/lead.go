@@ -232,9 +232,16 @@ type Lead struct {
 	// DeletedAt marks a soft-deleted lead: gone from lists and detail,
 	// restorable until DeletedAt + RestoreWindow.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
-	Version   int64      `json:"version"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// MergedInto names the lead this one was merged into (it is then also
+	// deleted: a tombstone kept for the merge's undo window); MergeID the
+	// merge. See internal/merge.
+	MergedInto string `json:"merged_into,omitempty"`
+	MergeID    string `json:"merge_id,omitempty"`
+	// Consents are the consent records captures and forms carried.
+	Consents  []Consent `json:"consents,omitempty"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	// Test marks a lead an ad platform sent as a test (Google's is_test);
 	// it is stored and shown but left out of attribution reports.
@@ -265,6 +272,8 @@ type Capture struct {
 	Contact      Contact
 	Touch        Touch
 	Conversation []Message
+	// Consent is the consent record the form or chatbot carried, if any.
+	Consent *Consent
 	// Test marks a platform test lead (see Lead.Test).
 	Test bool
 	// Trusted captures come from servers Leadflow authenticated (ads

@@ -391,6 +391,10 @@ func (l *Lead) Restore(actor Actor, now time.Time) ([]Event, error) {
 	if l.DeletedAt == nil {
 		return nil, nil
 	}
+	if l.MergedInto != "" {
+		// A merge's tombstone comes back only with the merge's undo.
+		return nil, &MergedError{ID: l.ID, Into: l.MergedInto}
+	}
 	if now.Sub(*l.DeletedAt) > RestoreWindow {
 		return nil, ErrNotFound
 	}
