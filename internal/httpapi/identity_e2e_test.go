@@ -143,9 +143,21 @@ func TestIdentityKeysLocateCreateAndChange(t *testing.T) {
 		t.Fatalf("created %s", r.body)
 	}
 	bID := b["id"].(string)
-	r = s.expect(s.call("POST", "/v1/leads", s.admin, map[string]any{"name": "Caio", "owner_id": "usr_agent"}), http.StatusCreated)
-	if r.json(t)["owner_id"] != "usr_agent" {
-		t.Fatalf("admin's owner_id: %s", r.body)
+	// A lead created with every kind of key is located by each of them.
+	caioKeys := map[string]any{
+		"email": "Caio@Example.com", "phone": "+55 11 3333-5555", "whatsapp": "11 97777-6666",
+		"cpf": "11.222.333/0001-81", "rg": "98.765.432-1", "facebook_id": "3000", "x_id": "4000",
+		"instagram_username": "@Caio_X", "member_no": "654321", "company_code": "BETA",
+	}
+	r = s.expect(s.call("POST", "/v1/leads", s.admin, map[string]any{"name": "Caio", "owner_id": "usr_agent", "keys": caioKeys}), http.StatusCreated)
+	caio := r.json(t)
+	if caio["owner_id"] != "usr_agent" || field(caio, "contact.cpf") != "11222333000181" || len(keysOf(t, r)) != len(caioKeys) {
+		t.Fatalf("admin's create: %s", r.body)
+	}
+	for kind, v := range caioKeys {
+		if m := s.locate(s.agent, map[string]any{kind: v}); len(m) != 1 || m[caio["id"].(string)] == nil {
+			t.Fatalf("locate created %s: %v", kind, m)
+		}
 	}
 	// The non-unique key finds both; the CPF conflicts for Bia, who has none… of
 	// A's kinds but an e-mail: given A's CPF and Bia's e-mail, A conflicts on e-mail.

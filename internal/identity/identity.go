@@ -163,7 +163,7 @@ func (s Service) Create(ctx context.Context, p account.Principal, in CreateInput
 		bad.Errors = append(bad.Errors, inv.Errors...)
 	}
 	owner := p.UserID
-	if in.OwnerID != nil && strings.TrimSpace(*in.OwnerID) != p.UserID {
+	if in.OwnerID != nil && strings.TrimSpace(*in.OwnerID) != "" && strings.TrimSpace(*in.OwnerID) != p.UserID {
 		if !p.IsAdmin() {
 			return lead.Lead{}, fmt.Errorf("only admins choose another owner: %w", lead.ErrForbidden)
 		}

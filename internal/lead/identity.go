@@ -246,14 +246,11 @@ func strip(s, chars string) string {
 
 // KeyErrorCode is the stable field-error code of a value kind refused.
 func KeyErrorCode(kind string, err error) string {
-	switch {
-	case errors.Is(err, ErrUnknownKind):
+	if errors.Is(err, ErrUnknownKind) {
 		return "unknown_kind"
-	case kind == KeyWhatsApp:
-		return "invalid_phone"
-	case kind == KeyEmail || kind == KeyPhone || kind == KeyCPF || kind == KeyRG ||
-		kind == KeyFacebook || kind == KeyX || kind == KeyInstagram:
-		return "invalid_" + kind
+	}
+	if _, ok := builtIn(kind); ok {
+		return "invalid_" + ItemKind(kind) // a WhatsApp number is a phone
 	}
 	return "invalid_key"
 }
