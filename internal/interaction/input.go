@@ -291,7 +291,7 @@ func normalizeProfile(p InputProfile, ks lead.Kinds, clean func(string, string, 
 		}
 		n, err := ks.Normalize(f.kind, v)
 		if err != nil {
-			bad.Add(field, lead.KeyErrorCode(f.kind, err), "Not a valid "+f.kind+": "+err.Error()+".")
+			bad.AddKey(field, f.kind, err)
 			continue
 		}
 		*f.dst = n

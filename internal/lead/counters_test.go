@@ -39,3 +39,30 @@ func TestApplyCounters(t *testing.T) {
 		t.Errorf("statuses %v", got)
 	}
 }
+
+func TestSentimentAndTicketFilters(t *testing.T) {
+	l := Lead{Occurrences: Occurrences{Negative: 2, Positive: 1}, Tickets: Tickets{Open: 1, Finished: 2}}
+	for _, c := range []struct {
+		f    Filter
+		want bool
+	}{
+		{Filter{Sentiment: PolarityNegative}, true},
+		{Filter{Sentiment: PolarityPositive}, false},
+		{Filter{TicketStatus: TicketOpen}, true},
+		{Filter{TicketStatus: TicketAnswered}, false},
+		{Filter{Sentiment: PolarityNegative, TicketStatus: TicketFinished}, true},
+	} {
+		if got := c.f.Matches(l); got != c.want {
+			t.Errorf("%+v matches = %v, want %v", c.f, got, c.want)
+		}
+	}
+	if err := (Query{Filter: Filter{Sentiment: "happy", TicketStatus: "closed"}, Sort: "-occurrences"}).Validate(); err == nil ||
+		len(err.(*InvalidError).Errors) != 2 {
+		t.Errorf("validate: %v", err)
+	}
+	for _, s := range []Sort{SortOccurrences, SortOccurrencesDesc} {
+		if err := (Query{Sort: s}).Validate(); err != nil {
+			t.Errorf("sort %s: %v", s, err)
+		}
+	}
+}
