@@ -47,3 +47,17 @@ describe('key kinds', () => {
     expect(rowsFromProfile(null)).toEqual([{ kind: '', value: '' }]);
   });
 });
+
+describe('accessible names of the issue-14 screens (English, README "Console: identity, timeline, merges")', () => {
+  it('stay as documented', async () => {
+    const en = (await import('../i18n/en.json')).default as Record<string, Record<string, unknown>>;
+    expect(en.identify.open).toBe('Identify');
+    expect(en.identify.locate).toBe('Locate');
+    expect(en.identify.create).toBe('Create lead');
+    expect(en.identify.relate).toBe('Relate');
+    expect(en.timeline.tab).toBe('Timeline');
+    expect(en.duplicates.tab).toBe('Duplicates');
+    expect(en.duplicates.merge).toBe('Merge');
+    expect(en.duplicates.undo).toBe('Undo merge');
+  });
+});
