@@ -3,6 +3,7 @@
 // newest first; one opens in place with its messages, tags, attachments and
 // events (GET /v1/interactions/{id}).
 import { useMemo, useState, type ReactNode } from 'react';
+import { Link } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js';
 import { CHANNELS, useInteraction, useTimeline, type Interaction, type InteractionEvent, type InteractionSummary } from '../../api/identity';
@@ -102,6 +103,7 @@ function TimelineItem({ item, open, onToggle }: { item: InteractionSummary; open
       {open && (
         <div id={detailId} className="timeline-detail">
           <InteractionDetail id={item.id} />
+          <Link to={`/interactions/${item.id}`}>{t('timeline.permalink')}</Link>
         </div>
       )}
     </li>
