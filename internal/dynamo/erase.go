@@ -219,19 +219,16 @@ func (st *Store) Erase(ctx context.Context, tenant, leadID string, actor lead.Ac
 		}
 		metas := len(tx)
 		var changes [][2]*lead.Lead
-		load := map[string]int64{}
+		load := map[string]map[string]int64{}
 		for _, id := range slices.Sorted(maps.Keys(p.metas)) {
 			m := p.metas[id]
 			changes = append(changes, [2]*lead.Lead{&m, nil})
-			if m.MergedInto != "" {
-				continue // a tombstone stopped counting at its merge
-			}
-			for u, d := range loadDelta(m, lead.Lead{}) {
-				load[u] += d
+			if m.MergedInto == "" { // a tombstone stopped counting at its merge
+				load[id] = loadDelta(m, lead.Lead{})
 			}
 		}
 		tx = append(tx, st.counterChanges(tenant, changes)...)
-		tx = append(tx, st.loadItems(tenant, leadID, load)...)
+		tx = append(tx, st.loadChanges(tenant, load)...)
 		audit, err := st.auditItems(tenant, leadID, []lead.Event{{Actor: actor, Action: ActionErased, Field: "lead", After: leadID}})
 		if err != nil {
 			return 0, err

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/internal/capacity"
 )
 
 // Whole-item helpers for the writes that move, restore or erase items
@@ -110,6 +112,12 @@ func canon(b *bytes.Buffer, v types.AttributeValue) {
 		b.WriteByte(':')
 		b.WriteString(s)
 	}
+	set := func(tag byte, vs []string) {
+		b.WriteString("set" + strconv.Itoa(len(vs)))
+		for _, s := range slices.Sorted(slices.Values(vs)) {
+			str(tag, s)
+		}
+	}
 	switch t := v.(type) {
 	case *types.AttributeValueMemberS:
 		str('S', t.Value)
@@ -122,27 +130,15 @@ func canon(b *bytes.Buffer, v types.AttributeValue) {
 	case *types.AttributeValueMemberNULL:
 		b.WriteByte('0')
 	case *types.AttributeValueMemberSS:
-		vs := slices.Sorted(slices.Values(t.Value))
-		b.WriteString("SS" + strconv.Itoa(len(vs)))
-		for _, s := range vs {
-			str('S', s)
-		}
+		set('S', t.Value)
 	case *types.AttributeValueMemberNS:
-		vs := slices.Sorted(slices.Values(t.Value))
-		b.WriteString("NS" + strconv.Itoa(len(vs)))
-		for _, s := range vs {
-			str('N', s)
-		}
+		set('N', t.Value)
 	case *types.AttributeValueMemberBS:
-		b.WriteString("BS" + strconv.Itoa(len(t.Value)))
 		vs := make([]string, len(t.Value))
 		for i, x := range t.Value {
 			vs[i] = string(x)
 		}
-		slices.Sort(vs)
-		for _, s := range vs {
-			str('B', s)
-		}
+		set('B', vs)
 	case *types.AttributeValueMemberL:
 		b.WriteString("L" + strconv.Itoa(len(t.Value)) + "[")
 		for _, x := range t.Value {
@@ -164,53 +160,8 @@ func canon(b *bytes.Buffer, v types.AttributeValue) {
 	}
 }
 
-// avSize approximates DynamoDB's size of an attribute value in bytes
-// (names and values; a little over, never under, for batching).
-func avSize(v types.AttributeValue) int {
-	switch t := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(t.Value) + 1
-	case *types.AttributeValueMemberN:
-		return len(t.Value) + 1
-	case *types.AttributeValueMemberB:
-		return len(t.Value) + 1
-	case *types.AttributeValueMemberSS:
-		n := 3
-		for _, s := range t.Value {
-			n += len(s) + 1
-		}
-		return n
-	case *types.AttributeValueMemberNS:
-		n := 3
-		for _, s := range t.Value {
-			n += len(s) + 1
-		}
-		return n
-	case *types.AttributeValueMemberBS:
-		n := 3
-		for _, s := range t.Value {
-			n += len(s) + 1
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, x := range t.Value {
-			n += avSize(x) + 1
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		return itemSize(t.Value) + 3
-	}
-	return 2
-}
-
-func itemSize(it avmap) int {
-	n := 0
-	for k, v := range it {
-		n += len(k) + avSize(v) + 1
-	}
-	return n
-}
+// itemSize is DynamoDB's size of an item (batching, chunking).
+func itemSize(it avmap) int { return capacity.ItemSize(it) }
 
 // withKey returns a copy of it stored under another key, with attributes
 // set (name, value pairs of strings).

@@ -198,13 +198,13 @@ func (st *Store) mergeOnce(ctx context.Context, tenant string, req merge.Request
 	for i := range abs {
 		changes = append(changes, [2]*lead.Lead{&abs[i], &plan.Tombstones[i]})
 	}
-	counters := st.counterChanges(tenant, changes)
-	counters = append(counters, st.loadItems(tenant, surv.ID, loadDelta(surv, plan.Result))...)
+	// A tombstone owns nothing: its owner's open-lead count drops now
+	// (and the purge of a tombstone leaves the count alone).
+	load := map[string]map[string]int64{surv.ID: loadDelta(surv, plan.Result)}
 	for _, a := range abs {
-		// A tombstone owns nothing: its owner's open-lead count drops now
-		// (and the purge of a tombstone leaves the count alone).
-		counters = append(counters, st.loadItems(tenant, a.ID, loadDelta(a, lead.Lead{}))...)
+		load[a.ID] = loadDelta(a, lead.Lead{})
 	}
+	counters := append(st.counterChanges(tenant, changes), st.loadChanges(tenant, load)...)
 	rec := mergeRecord{
 		ID: mergeID, Survivor: surv.ID, Absorbed: req.Absorb, Actor: req.Actor, At: now,
 		Chunks: 0, Moves: moves, TTL: now.Add(merge.UndoWindow).Unix(),
@@ -850,6 +850,7 @@ func (st *Store) UndoMerge(ctx context.Context, tenant, mergeID string, actor le
 	// to what they were.
 	var counters []types.TransactWriteItem
 	var changes [][2]*lead.Lead
+	load := map[string]map[string]int64{}
 	if rec.UndoDone == 0 {
 		for _, e := range entries {
 			if e.k.sk != skMeta || !e.changedByMerge {
@@ -865,12 +866,12 @@ func (st *Store) UndoMerge(ctx context.Context, tenant, mergeID string, actor le
 			before.TenantID, after.TenantID = tenant, tenant
 			changes = append(changes, [2]*lead.Lead{&after, &before})
 			if before.ID == rec.Survivor {
-				counters = append(counters, st.loadItems(tenant, before.ID, loadDelta(after, before))...)
+				load[before.ID] = loadDelta(after, before)
 			} else {
-				counters = append(counters, st.loadItems(tenant, before.ID, loadDelta(lead.Lead{}, before))...)
+				load[before.ID] = loadDelta(lead.Lead{}, before)
 			}
 		}
-		counters = append(st.counterChanges(tenant, changes), counters...)
+		counters = append(st.counterChanges(tenant, changes), st.loadChanges(tenant, load)...)
 	}
 	rec.UndoneAt, rec.UndoneBy = &now, &actor
 	if err := st.runMerge(ctx, tenant, &rec, plain(entries), counters, true); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -110,17 +112,40 @@ func loadDelta(before, after lead.Lead) map[string]int64 {
 }
 
 func (st *Store) loadItems(tenant, leadID string, delta map[string]int64) []types.TransactWriteItem {
+	return st.loadChanges(tenant, map[string]map[string]int64{leadID: delta})
+}
+
+// loadChanges is loadItems for several leads' deltas (lead id → user →
+// change) in one transaction: deltas landing on the same counter item
+// (one user, one shard) are summed, as a transaction may not update an
+// item twice.
+func (st *Store) loadChanges(tenant string, byLead map[string]map[string]int64) []types.TransactWriteItem {
+	type at struct {
+		shard int
+		user  string
+	}
+	sum := map[at]int64{}
+	var order []at
+	for _, id := range slices.Sorted(maps.Keys(byLead)) {
+		for user, d := range byLead[id] {
+			a := at{attrShard(id) % loadShards, user}
+			if _, ok := sum[a]; !ok {
+				order = append(order, a)
+			}
+			sum[a] += d
+		}
+	}
 	var items []types.TransactWriteItem
-	for user, n := range delta {
-		if n == 0 {
+	for _, a := range order {
+		if sum[a] == 0 {
 			continue
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 st.table,
-			Key:                       key(loadPK(tenant, attrShard(leadID)%loadShards), skLoad+user),
+			Key:                       key(loadPK(tenant, a.shard), skLoad+a.user),
 			UpdateExpression:          aws.String("ADD #n :d"),
 			ExpressionAttributeNames:  map[string]string{"#n": "n"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":d": nInt(n)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": nInt(sum[a])},
 		}})
 	}
 	return items
