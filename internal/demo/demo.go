@@ -225,7 +225,7 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 		}
 		secrets[TokenEnv[u.ID]] = tok
 	}
-	for i, dl := range Leads(now) {
+	for i, dl := range append(Leads(now), DuplicatePair(now)...) {
 		meta := capture.Meta{IP: fmt.Sprintf("177.%d.10.%d", 20+i, 40+i), Country: "BR", Region: "SP", City: "São Paulo", Now: dl.At}
 		c, err := capture.Normalize(site, dl.Request, meta)
 		if err != nil {

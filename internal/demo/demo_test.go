@@ -134,6 +134,22 @@ func TestSeedIsIdempotentAndItsCredentialsWork(t *testing.T) {
 			}
 		}
 	}
+	// The duplicate pair stays two leads (no shared key), each seeded once.
+	ids := map[string]bool{}
+	for i, dl := range demo.DuplicatePair(now) {
+		c, err := capture.Normalize(site, dl.Request, capture.Meta{IP: "10.0.0.1", Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Capture(ctx, site, c)
+		if err != nil || res.Created {
+			t.Errorf("duplicate %d: created=%v err=%v, want an existing lead", i, res.Created, err)
+		}
+		ids[res.LeadID] = true
+	}
+	if len(ids) != 2 {
+		t.Errorf("the duplicate pair is %d lead(s), want two", len(ids))
+	}
 }
 
 // The demo account looks like a real one: at least 300 leads over the last

@@ -11,12 +11,14 @@ import { useShortcuts } from './keys';
 import { LoginPage } from './pages/Login';
 import { LeadsPage } from './pages/Leads';
 import { TasksNavLinks } from './pages/tasks/Nav';
+import { IdentifyButton } from './pages/Identify';
 
 const LeadPage = lazy(() => import('./pages/Lead'));
 const AttributionPage = lazy(() => import('./pages/Attribution'));
 const SettingsPage = lazy(() => import('./pages/Settings'));
 const MyTasksPage = lazy(() => import('./pages/MyTasks'));
 const TaskStatsPage = lazy(() => import('./pages/TaskStats'));
+const InteractionPage = lazy(() => import('./pages/Interaction'));
 
 export function App({ config }: { config: ConsoleConfig }) {
   const navigate = useNavigate();
@@ -40,6 +42,7 @@ export function App({ config }: { config: ConsoleConfig }) {
         <Route path="/settings" element={<SettingsPage />} />
         <Route path="/tasks" element={<MyTasksPage />} />
         <Route path="/tasks/stats" element={<TaskStatsPage />} />
+        <Route path="/interactions/:id" element={<InteractionPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>
@@ -112,6 +115,7 @@ function Shell({ config }: { config: ConsoleConfig }) {
           {me.data?.role === 'admin' && <NavLink to="/settings">{t('nav.settings')}</NavLink>}
         </nav>
         <div className="topbar-end">
+          <IdentifyButton />
           <LanguageSelect />
           {me.data && (
             <span className="who">

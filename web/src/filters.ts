@@ -15,6 +15,8 @@ export const FILTER_KEYS = [
   'group',
   'tag',
   'cpf',
+  'sentiment',
+  'ticket_status',
   'created_from',
   'created_to',
 ] as const;

@@ -4,7 +4,7 @@ export const STATES: State[] = ['new', 'in_progress', 'sale', 'no_sale'];
 export type Role = 'admin' | 'agent';
 export const ENTRY_METHODS = ['chatbot', 'form', 'api', 'meta_lead_ads', 'google_ads', 'import'] as const;
 export const CLASSIFICATIONS = ['male', 'female', 'press', 'company'] as const;
-export const SORTS = ['newest', 'oldest', 'name', 'most_interactions', 'least_interactions'] as const;
+export const SORTS = ['newest', 'oldest', 'name', 'most_interactions', 'least_interactions', '-occurrences', 'occurrences'] as const;
 
 export interface Me {
   tenant_id: string;
@@ -70,6 +70,14 @@ export interface Lead {
   tags?: string[];
   groups?: string[];
   scheduled_change?: ScheduledChange | null;
+  /** identity keys by kind, normalized as stored (issue 14) */
+  keys?: Record<string, string[]>;
+  occurrences?: { positive: number; neutral: number; negative: number };
+  /** 0–100, the positive share of polarized occurrences; null when none */
+  sentiment?: number | null;
+  tickets?: { open: number; answered: number; finished: number };
+  /** consent records captures and forms carried */
+  consents?: { text: string; checked: boolean; at: string; page?: string }[];
 }
 
 export interface Note {

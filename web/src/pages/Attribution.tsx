@@ -1,12 +1,13 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import { useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import { CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
 import { download, get, query } from '../api/client';
 import type { AttributionReport, AttributionRow } from '../api/types';
 import { useFormat, zonedParts } from '../format';
 import { Button, Empty, ErrorBox, Select, Spinner, TextField } from '../ui';
+import { ChartCanvas } from '../ui/chart';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Tooltip, Legend, Filler);
 
@@ -126,10 +127,8 @@ export default function AttributionPage() {
 function DailyChart({ series }: { series: { day: string; leads: number; sales: number }[] }) {
   const { t } = useTranslation();
   const fmt = useFormat();
-  const canvas = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    if (!canvas.current) return;
-    const chart = new Chart(canvas.current, {
+  const config = useMemo<ChartConfiguration>(
+    () => ({
       type: 'line',
       data: {
         labels: series.map((s) => fmt.date(`${s.day}T12:00:00Z`)),
@@ -139,13 +138,9 @@ function DailyChart({ series }: { series: { day: string; leads: number; sales: n
         ],
       },
       options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-    });
-    return () => chart.destroy();
-  }, [series, t, fmt.locale]); // eslint-disable-line react-hooks/exhaustive-deps
-  const total = series.reduce((a, s) => a + s.leads, 0);
-  return (
-    <div className="chart-box">
-      <canvas ref={canvas} role="img" aria-label={t('attribution.chartLabel', { leads: total, days: series.length })} data-total-leads={total} />
-    </div>
+    }),
+    [series, t, fmt.locale], // eslint-disable-line react-hooks/exhaustive-deps
   );
+  const total = series.reduce((a, s) => a + s.leads, 0);
+  return <ChartCanvas config={config} label={t('attribution.chartLabel', { leads: total, days: series.length })} data-total-leads={total} />;
 }

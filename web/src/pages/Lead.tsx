@@ -13,6 +13,10 @@ import { Button, ErrorBox, FormError, Select, Spinner, Stars, Tabs, TextArea, ty
 import { ContactTab, NavigationTab } from './lead/Contact';
 import { ScheduleDialog } from './lead/Schedule';
 import { TasksTab } from './lead/Tasks';
+import { DuplicatesTab } from './lead/Duplicates';
+import { Consents } from './lead/Consents';
+import { LeadKeys } from './lead/Keys';
+import { TimelineTab } from './lead/Timeline';
 
 export interface LeadAnswer {
   lead: LeadDetail;
@@ -95,13 +99,25 @@ function LeadView({ answer, reload }: { answer: LeadAnswer; reload: () => void }
     </section>
   );
   const contact = column('contact', t('lead.contactColumn'), contactTab, setContactTab, [
-    { id: 'contact', label: t('lead.tabs.contact'), content: <ContactTab lead={lead} etag={etag} /> },
+    {
+      id: 'contact',
+      label: t('lead.tabs.contact'),
+      content: (
+        <>
+          <ContactTab lead={lead} etag={etag} />
+          <LeadKeys lead={lead} />
+          <Consents lead={lead} />
+        </>
+      ),
+    },
     { id: 'navigation', label: t('lead.tabs.navigation'), content: <NavigationTab lead={lead} /> },
+    { id: 'duplicates', label: t('duplicates.tab'), content: <DuplicatesTab lead={lead} /> },
   ]);
   const actions = column('actions', t('lead.actionsColumn'), actionsTab, setActionsTab, [
     { id: 'notes', label: t('lead.tabs.notes'), content: <Notes lead={lead} noteRef={noteRef} /> },
     { id: 'history', label: t('lead.tabs.history'), content: <History leadId={lead.id} /> },
     { id: 'tasks', label: t('tasks.tab'), content: <TasksTab leadId={lead.id} /> },
+    { id: 'timeline', label: t('timeline.tab'), content: <TimelineTab lead={lead} /> },
   ]);
   const conversation = <Conversation lead={lead} />;
   return (

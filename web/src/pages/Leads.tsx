@@ -13,6 +13,8 @@ import { BulkBar } from './leads/BulkBar';
 import { ExportDialog } from './leads/ExportDialog';
 import { ImportDialog } from './leads/ImportDialog';
 import { SavedFilters } from './leads/SavedFilters';
+import { INTERACTION_STATUSES, POLARITIES } from '../api/identity';
+import { Occurrences } from './lead/Occurrences';
 
 export function LeadsPage() {
   const { t } = useTranslation();
@@ -202,6 +204,7 @@ function LeadsTable(props: {
             <th scope="col">{t('lead.sourceCampaign')}</th>
             <th scope="col">{t('lead.entryMethod')}</th>
             <th scope="col">{t('lead.created')}</th>
+            <th scope="col">{t('identityList.occurrences')}</th>
           </tr>
         </thead>
         <tbody>
@@ -237,6 +240,9 @@ function LeadsTable(props: {
                 <td>{t(`entryMethods.${l.entry_method}`, { defaultValue: l.entry_method })}</td>
                 <td>
                   <time dateTime={l.created_at}>{fmt.dateTime(l.created_at)}</time>
+                </td>
+                <td>
+                  <Occurrences lead={l} />
                 </td>
               </tr>
             );
@@ -338,6 +344,20 @@ function FilterPanel({ filters, onApply }: { filters: Filters; onApply: (f: Filt
         />
         <TextField label={t('lead.tag')} value={draft.tag ?? ''} onChange={set('tag')} error={fe('tag')} />
         <TextField label={t('contact.cpf')} value={draft.cpf ?? ''} onChange={set('cpf')} error={fe('cpf')} />
+        <Select
+          label={t('identityList.sentiment')}
+          value={draft.sentiment ?? ''}
+          onChange={set('sentiment')}
+          options={[any(t('filters.any')), ...POLARITIES.map((p) => ({ value: p, label: t(`timeline.polarities.${p}`) }))]}
+          error={fe('sentiment')}
+        />
+        <Select
+          label={t('identityList.ticketStatus')}
+          value={draft.ticket_status ?? ''}
+          onChange={set('ticket_status')}
+          options={[any(t('filters.any')), ...INTERACTION_STATUSES.map((s) => ({ value: s, label: t(`timeline.statuses.${s}`) }))]}
+          error={fe('ticket_status')}
+        />
         <TextField type="date" label={t('filters.createdFrom')} value={draft.created_from ?? ''} onChange={set('created_from')} error={fe('created_from')} />
         <TextField type="date" label={t('filters.createdTo')} value={draft.created_to ?? ''} onChange={set('created_to')} error={fe('created_to')} />
         <FormError error={error} />

@@ -5,6 +5,7 @@ import { ApiError, get, request, fieldErrorIn } from '../api/client';
 import { useMe, useUsers } from '../api/hooks';
 import { ENTRY_METHODS, STATES, type Account, type AssignmentRule, type AssignmentRules, type Site, type State } from '../api/types';
 import { Button, Empty, ErrorBox, Select, Spinner, Tabs, TextField, FormError } from '../ui';
+import { IdentityKeysSettings } from './settings/IdentityKeys';
 
 export default function SettingsPage() {
   const { t } = useTranslation();
@@ -23,6 +24,7 @@ export default function SettingsPage() {
           { id: 'sites', label: t('settings.sites'), content: <SitesSettings /> },
           { id: 'users', label: t('settings.users'), content: <UsersSettings /> },
           { id: 'rules', label: t('settings.rules'), content: <RulesSettings /> },
+          { id: 'identity-keys', label: t('keySettings.tab'), content: <IdentityKeysSettings /> },
         ]}
       />
     </section>

@@ -139,7 +139,7 @@ export function Tabs({ tabs, selected, onSelect, label, className = '' }: { tabs
 }
 
 /** A modal dialog on the native <dialog> element (focus trap and Escape for free). */
-export function Dialog({ open, title, onClose, children, footer }: { open: boolean; title: string; onClose: () => void; children: ReactNode; footer?: ReactNode }) {
+export function Dialog({ open, title, onClose, children, footer, wide }: { open: boolean; title: string; onClose: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const { t } = useTranslation();
@@ -150,7 +150,7 @@ export function Dialog({ open, title, onClose, children, footer }: { open: boole
     if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog ref={ref} aria-labelledby={titleId} onClose={onClose} className="dialog">
+    <dialog ref={ref} aria-labelledby={titleId} onClose={onClose} className={`dialog ${wide ? 'dialog-wide' : ''}`}>
       {open && (
         <>
           <header>
