@@ -30,9 +30,10 @@ type KeyJoiner interface {
 }
 
 // AttachmentFiles presigns downloads of attachment files in Leadflow's
-// bucket (S3, under interaction.AttachmentPrefix(tenant)).
+// bucket (S3, under interaction.AttachmentPrefix(tenant)), saved under
+// the attachment's name.
 type AttachmentFiles interface {
-	Presign(ctx context.Context, key string) (string, error)
+	PresignGet(ctx context.Context, key, name string) (string, error)
 }
 
 // interactionJSON is an interaction as the API shows it: lead_id null
@@ -91,7 +92,7 @@ func (s *server) toInteractionJSON(ctx context.Context, i interaction.Interactio
 	}
 	for _, a := range i.Attachments {
 		if a.Key != "" && s.AttachmentFiles != nil {
-			if u, err := s.AttachmentFiles.Presign(ctx, a.Key); err == nil {
+			if u, err := s.AttachmentFiles.PresignGet(ctx, a.Key, a.Name); err == nil {
 				a.URL = u
 			} else {
 				s.Logger.WarnContext(ctx, "attachment not presigned", "interaction_id", i.ID, "err", err)
