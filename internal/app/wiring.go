@@ -119,7 +119,9 @@ func HTTPDeps(p Parts) httpapi.Deps {
 		d.Files = p.ExportFiles // an erased person's attachments
 	}
 	if p.Attachments != nil {
-		d.AttachmentFiles = p.Attachments // attachments/<tenant>/ in the same bucket
+		// attachments/<tenant>/ in the same bucket: downloads, and uploads
+		// for the local server (in AWS the CaptureFunction serves those).
+		d.AttachmentFiles, d.AttachmentUploads = p.Attachments, p.Attachments
 	}
 	if p.Uploads != nil {
 		d.ImportUploads = p.Uploads

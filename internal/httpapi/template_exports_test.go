@@ -35,7 +35,7 @@ func TestTemplateExportsBucketIsPrivate(t *testing.T) {
 // The CaptureFunction presigns attachment uploads: it knows the bucket and
 // may put files under attachments/ only (a presigned URL carries the
 // signer's rights), nothing elsewhere in it.
-func TestTemplateCaptureFunctionPutsAttachmentsOnly(t *testing.T) {
+func TestTemplateAttachmentGrants(t *testing.T) {
 	c := loadTemplate(t)
 	if get(c.resource(t, "CaptureFunction"), "Properties", "Environment", "Variables", "LEADFLOW_EXPORTS_BUCKET") == nil {
 		t.Error("CaptureFunction has no LEADFLOW_EXPORTS_BUCKET")
@@ -48,5 +48,11 @@ func TestTemplateCaptureFunctionPutsAttachmentsOnly(t *testing.T) {
 		if res != "${ExportsBucket.Arn}/attachments/*" && strings.Contains(res, "ExportsBucket") {
 			t.Errorf("CaptureFunction may %v on %s", actions, res)
 		}
+	}
+	// The ApiFunction presigns their downloads and deletes an erased
+	// person's files.
+	api := grants(t, c, "ApiFunction")["${ExportsBucket.Arn}/attachments/*"]
+	if !has(api, "s3:GetObject") || !has(api, "s3:DeleteObject") {
+		t.Errorf("ApiFunction on attachments/* = %v, want s3:GetObject and s3:DeleteObject", api)
 	}
 }
