@@ -5,11 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/leadflow/leadflow/internal/account"
-	"github.com/leadflow/leadflow/internal/auth"
 	"github.com/leadflow/leadflow/internal/interaction"
-	"github.com/leadflow/leadflow/internal/lead"
-	"github.com/leadflow/leadflow/internal/problem"
 )
 
 // AttachmentUploads presigns a PUT of one attachment file with its
@@ -25,22 +21,9 @@ type AttachmentUploads interface {
 // type and size and makes the key). It then PUTs the file and posts the
 // interaction with the returned attachment, key included.
 func (s *server) attachmentUploadCreate(w http.ResponseWriter, r *http.Request) {
-	secret, _ := auth.Bearer(r)
-	key, ok := s.apiKey(w, r, secret, account.ScopeInteractionsWrite, "")
-	if !ok {
-		return
-	}
-	if s.AttachmentUploads == nil {
-		problem.Write(w, problem.New(http.StatusServiceUnavailable, "uploads_unavailable", "Uploads need LEADFLOW_EXPORTS_BUCKET."))
-		return
-	}
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in interaction.UploadRequest
-	if fe := decodeStrict(body, &in); fe != nil {
-		problem.Invalid(w, []lead.FieldError{*fe})
+	key, ok := s.integrationBody(w, r, s.AttachmentUploads != nil, &in)
+	if !ok {
 		return
 	}
 	att, err := interaction.NewUpload(key.TenantID, in)

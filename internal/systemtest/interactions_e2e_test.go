@@ -222,15 +222,7 @@ func TestInteractionAttachmentUpload(t *testing.T) {
 	if again := s.expect(s.call("POST", route, s.apiKey, req), http.StatusCreated).json(t); again["key"] == key {
 		t.Errorf("two uploads share the key %s", key)
 	}
-	put, err := http.NewRequest(http.MethodPut, putURL, bytes.NewReader(content))
-	must(t, err)
-	put.Header.Set("Content-Type", "application/pdf")
-	resp, err := http.DefaultClient.Do(put)
-	must(t, err)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT → %d", resp.StatusCode)
-	}
+	putAs(t, putURL, "application/pdf", content)
 
 	body := map[string]any{"channel": "email", "external_id": "mail-att", "kind": "email",
 		"attachments": []any{up["attachment"]}}
@@ -241,7 +233,7 @@ func TestInteractionAttachmentUpload(t *testing.T) {
 	if att["key"] != key || att["name"] != "Recibo março.pdf" || !strings.Contains(dl, "X-Amz-Signature") {
 		t.Fatalf("attachment: %v", att)
 	}
-	resp, err = http.Get(dl)
+	resp, err := http.Get(dl)
 	must(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
