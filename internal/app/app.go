@@ -119,8 +119,18 @@ func (a *App) uploads() *s3store.Uploads {
 	return s3store.NewUploads(NewS3(a.awsCfg), a.Config.ExportsBucket)
 }
 
+// attachments keeps interaction attachments (attachments/ in the exports
+// bucket); nil without LEADFLOW_EXPORTS_BUCKET.
+func (a *App) attachments() *s3store.Attachments {
+	if a.Config.ExportsBucket == "" {
+		return nil
+	}
+	return s3store.NewAttachments(NewS3(a.awsCfg), a.Config.ExportsBucket)
+}
+
 // parts are this App's wiring parts, without S3 (only the ApiFunction
-// and the worker serve exports and uploads; see HTTPDeps and Worker).
+// and the worker serve exports and uploads, and the CaptureFunction
+// attachment uploads; see HTTPDeps, CaptureDeps and Worker).
 func (a *App) parts() Parts {
 	p := Parts{Store: a.Store, Starter: a.starter(), Auth: a.Auth, Logger: a.Logger, Now: time.Now,
 		OriginVerifySecret: a.Config.OriginVerifySecret}
@@ -132,12 +142,17 @@ func (a *App) parts() Parts {
 
 // withS3 adds the exports bucket's files and uploads when configured.
 func (a *App) withS3(p Parts) Parts {
-	p.ExportFiles, p.Uploads = a.exports(), a.uploads()
+	p.ExportFiles, p.Uploads, p.Attachments = a.exports(), a.uploads(), a.attachments()
 	return p
 }
 
-// CaptureDeps returns what the capture routes need (CaptureDeps).
-func (a *App) CaptureDeps() httpapi.Deps { return CaptureDeps(a.parts()) }
+// CaptureDeps returns what the capture routes need (CaptureDeps): of S3,
+// only the attachments integrations upload.
+func (a *App) CaptureDeps() httpapi.Deps {
+	p := a.parts()
+	p.Attachments = a.attachments()
+	return CaptureDeps(p)
+}
 
 // HTTPDeps returns what the HTTP handlers need (HTTPDeps).
 func (a *App) HTTPDeps() httpapi.Deps { return HTTPDeps(a.withS3(a.parts())) }

@@ -33,9 +33,11 @@ type Parts struct {
 	Now     func() time.Time
 	// OriginVerifySecret: see httpapi.Deps.
 	OriginVerifySecret string
-	// The exports bucket (optional): export files and import uploads.
+	// The exports bucket (optional): export files, import uploads and
+	// interaction attachments.
 	ExportFiles *s3store.ExportFiles
 	Uploads     *s3store.Uploads
+	Attachments *s3store.Attachments
 }
 
 // Captures is the capture use case over the store: the capture and ads
@@ -57,7 +59,7 @@ func (p Parts) health() []httpapi.Pinger {
 // CaptureDeps is what the capture routes need, and nothing the console
 // needs, so the CaptureFunction stays small.
 func CaptureDeps(p Parts) httpapi.Deps {
-	return httpapi.Deps{
+	d := httpapi.Deps{
 		Sites:              p.Store,
 		Captures:           Captures(p.Store),
 		AdsSecrets:         p.Store,
@@ -71,6 +73,10 @@ func CaptureDeps(p Parts) httpapi.Deps {
 		Interactions: p.Store,
 		Accounts:     p.Store,
 	}
+	if p.Attachments != nil {
+		d.AttachmentUploads = p.Attachments // integrations upload attachment files
+	}
+	return d
 }
 
 // HTTPDeps is what the HTTP handlers need: the ApiFunction's and the
@@ -110,8 +116,12 @@ func HTTPDeps(p Parts) httpapi.Deps {
 	}
 	if p.ExportFiles != nil {
 		d.ExportFiles = p.ExportFiles
-		d.AttachmentFiles = p.ExportFiles // attachments/<tenant>/ in the same bucket
-		d.Files = p.ExportFiles           // an erased person's attachments
+		d.Files = p.ExportFiles // an erased person's attachments
+	}
+	if p.Attachments != nil {
+		// attachments/<tenant>/ in the same bucket: downloads, and uploads
+		// for the local server (in AWS the CaptureFunction serves those).
+		d.AttachmentFiles, d.AttachmentUploads = p.Attachments, p.Attachments
 	}
 	if p.Uploads != nil {
 		d.ImportUploads = p.Uploads

@@ -30,9 +30,10 @@ type KeyJoiner interface {
 }
 
 // AttachmentFiles presigns downloads of attachment files in Leadflow's
-// bucket (S3, under interaction.AttachmentPrefix(tenant)).
+// bucket (S3, under interaction.AttachmentPrefix(tenant)), saved under
+// the attachment's name.
 type AttachmentFiles interface {
-	Presign(ctx context.Context, key string) (string, error)
+	PresignGet(ctx context.Context, key, name string) (string, error)
 }
 
 // interactionJSON is an interaction as the API shows it: lead_id null
@@ -91,7 +92,7 @@ func (s *server) toInteractionJSON(ctx context.Context, i interaction.Interactio
 	}
 	for _, a := range i.Attachments {
 		if a.Key != "" && s.AttachmentFiles != nil {
-			if u, err := s.AttachmentFiles.Presign(ctx, a.Key); err == nil {
+			if u, err := s.AttachmentFiles.PresignGet(ctx, a.Key, a.Name); err == nil {
 				a.URL = u
 			} else {
 				s.Logger.WarnContext(ctx, "attachment not presigned", "interaction_id", i.ID, "err", err)
@@ -106,22 +107,9 @@ func (s *server) toInteractionJSON(ctx context.Context, i interaction.Interactio
 // (account API key with interactions:write) posts one interaction, upserted
 // by channel and external id → 201 new, 200 updated or redelivered.
 func (s *server) captureInteraction(w http.ResponseWriter, r *http.Request) {
-	secret, _ := auth.Bearer(r)
-	key, ok := s.apiKey(w, r, secret, account.ScopeInteractionsWrite, "")
-	if !ok {
-		return
-	}
-	if s.Interactions == nil {
-		problem.Write(w, problem.New(http.StatusServiceUnavailable, "unavailable", "Interactions are not served here."))
-		return
-	}
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	var in interaction.Input
-	if fe := decodeStrict(body, &in); fe != nil {
-		problem.Invalid(w, []lead.FieldError{*fe})
+	key, ok := s.integrationBody(w, r, s.Interactions != nil, &in)
+	if !ok {
 		return
 	}
 	var acct account.Account
@@ -148,6 +136,31 @@ func (s *server) captureInteraction(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, s.toInteractionJSON(r.Context(), out))
+}
+
+// integrationBody authenticates an integration's request (account API key
+// with interactions:write), answers 503 when the route is not served here
+// (!served), and decodes the JSON body strictly into dst. It writes the
+// refusal itself.
+func (s *server) integrationBody(w http.ResponseWriter, r *http.Request, served bool, dst any) (account.APIKey, bool) {
+	secret, _ := auth.Bearer(r)
+	key, ok := s.apiKey(w, r, secret, account.ScopeInteractionsWrite, "")
+	if !ok {
+		return key, false
+	}
+	if !served {
+		problem.Write(w, problem.New(http.StatusServiceUnavailable, "unavailable", "Not served here (interactions and uploads need their store and bucket)."))
+		return key, false
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return key, false
+	}
+	if fe := decodeStrict(body, dst); fe != nil {
+		problem.Invalid(w, []lead.FieldError{*fe})
+		return key, false
+	}
+	return key, true
 }
 
 // failRetryable answers a store error a retry can fix with 503, others as fail.

@@ -32,6 +32,7 @@ func Routes() []Route {
 		{"POST", "/v1/capture/meta/{site_key}", FunctionCapture, true},
 		{"POST", "/v1/capture/google-ads/{site_key}", FunctionCapture, true},
 		{"POST", "/v1/capture/interactions", FunctionCapture, true},
+		{"POST", "/v1/capture/interactions/attachments", FunctionCapture, true},
 
 		{"GET", "/v1/openapi.yaml", FunctionAPI, true},
 		{"GET", "/v1/me", FunctionAPI, false},

@@ -71,10 +71,13 @@ type Deps struct {
 	// Interactions serves the timeline routes; KeyJoiner adds a related
 	// interaction's channel keys to its lead; AttachmentFiles presigns
 	// attachment downloads (optional: without it, files in the bucket are
-	// shown by key only).
-	Interactions    Interactions
-	KeyJoiner       KeyJoiner
-	AttachmentFiles AttachmentFiles
+	// shown by key only); AttachmentUploads presigns their uploads
+	// (optional: without it, POST /v1/capture/interactions/attachments
+	// answers 503).
+	Interactions      Interactions
+	KeyJoiner         KeyJoiner
+	AttachmentFiles   AttachmentFiles
+	AttachmentUploads AttachmentUploads
 	// Settings serves the account and site settings routes (admins).
 	Settings Settings
 	// Merges serves duplicates, merges and undos, and the person's data
@@ -168,15 +171,16 @@ func newHandler(d Deps, only Function, table func(*server) map[string]http.Handl
 // handlers (and their libraries: excelize, S3, the importer…) it serves.
 func (s *server) captureHandlers() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /healthz":                           http.HandlerFunc(s.healthz),
-		"POST /v1/capture/leads":                 http.HandlerFunc(s.captureLead),
-		"OPTIONS /v1/capture/leads":              http.HandlerFunc(s.capturePreflight),
-		"POST /v1/capture/forms/{site_key}":      http.HandlerFunc(s.captureForm),
-		"OPTIONS /v1/capture/forms/{site_key}":   http.HandlerFunc(s.capturePreflight),
-		"GET /v1/capture/meta/{site_key}":        http.HandlerFunc(s.metaVerify),
-		"POST /v1/capture/meta/{site_key}":       http.HandlerFunc(s.metaWebhook),
-		"POST /v1/capture/google-ads/{site_key}": http.HandlerFunc(s.googleAdsLead),
-		"POST /v1/capture/interactions":          http.HandlerFunc(s.captureInteraction),
+		"GET /healthz":                              http.HandlerFunc(s.healthz),
+		"POST /v1/capture/leads":                    http.HandlerFunc(s.captureLead),
+		"OPTIONS /v1/capture/leads":                 http.HandlerFunc(s.capturePreflight),
+		"POST /v1/capture/forms/{site_key}":         http.HandlerFunc(s.captureForm),
+		"OPTIONS /v1/capture/forms/{site_key}":      http.HandlerFunc(s.capturePreflight),
+		"GET /v1/capture/meta/{site_key}":           http.HandlerFunc(s.metaVerify),
+		"POST /v1/capture/meta/{site_key}":          http.HandlerFunc(s.metaWebhook),
+		"POST /v1/capture/google-ads/{site_key}":    http.HandlerFunc(s.googleAdsLead),
+		"POST /v1/capture/interactions":             http.HandlerFunc(s.captureInteraction),
+		"POST /v1/capture/interactions/attachments": http.HandlerFunc(s.attachmentUploadCreate),
 	}
 }
 

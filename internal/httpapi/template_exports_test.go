@@ -1,6 +1,9 @@
 package httpapi_test
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The exports bucket is private (downloads go through presigned URLs),
 // encrypted, and forgets files after a week; both functions know it.
@@ -26,5 +29,30 @@ func TestTemplateExportsBucketIsPrivate(t *testing.T) {
 		if env == nil {
 			t.Errorf("%s has no LEADFLOW_EXPORTS_BUCKET", id)
 		}
+	}
+}
+
+// The CaptureFunction presigns attachment uploads: it knows the bucket and
+// may put files under attachments/ only (a presigned URL carries the
+// signer's rights), nothing elsewhere in it.
+func TestTemplateAttachmentGrants(t *testing.T) {
+	c := loadTemplate(t)
+	if get(c.resource(t, "CaptureFunction"), "Properties", "Environment", "Variables", "LEADFLOW_EXPORTS_BUCKET") == nil {
+		t.Error("CaptureFunction has no LEADFLOW_EXPORTS_BUCKET")
+	}
+	g := grants(t, c, "CaptureFunction")
+	if got := g["${ExportsBucket.Arn}/attachments/*"]; len(got) != 1 || got[0] != "s3:PutObject" {
+		t.Errorf("CaptureFunction on attachments/* = %v, want s3:PutObject only", got)
+	}
+	for res, actions := range g {
+		if res != "${ExportsBucket.Arn}/attachments/*" && strings.Contains(res, "ExportsBucket") {
+			t.Errorf("CaptureFunction may %v on %s", actions, res)
+		}
+	}
+	// The ApiFunction presigns their downloads and deletes an erased
+	// person's files.
+	api := grants(t, c, "ApiFunction")["${ExportsBucket.Arn}/attachments/*"]
+	if !has(api, "s3:GetObject") || !has(api, "s3:DeleteObject") {
+		t.Errorf("ApiFunction on attachments/* = %v, want s3:GetObject and s3:DeleteObject", api)
 	}
 }

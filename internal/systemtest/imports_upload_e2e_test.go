@@ -106,12 +106,18 @@ func (e *uploadEnv) presign(token string) (id, putURL string) {
 	return id, putURL
 }
 
-// put uploads data to a presigned URL with a plain client.
+// put uploads a CSV file to a presigned URL with a plain client.
 func put(t *testing.T, putURL string, data []byte) {
+	t.Helper()
+	putAs(t, putURL, "text/csv", data)
+}
+
+// putAs uploads data of contentType to a presigned URL.
+func putAs(t *testing.T, putURL, contentType string, data []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, putURL, bytes.NewReader(data))
 	must(t, err)
-	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Content-Type", contentType)
 	resp, err := http.DefaultClient.Do(req)
 	must(t, err)
 	resp.Body.Close()

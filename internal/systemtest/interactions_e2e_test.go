@@ -5,14 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/httpapi"
+	"github.com/leadflow/leadflow/internal/interaction"
 	"github.com/leadflow/leadflow/internal/s3store"
 	"github.com/leadflow/leadflow/internal/testenv"
 )
@@ -174,33 +177,63 @@ func TestInteractionsThroughTheAPI(t *testing.T) {
 	s.expect(s.call("GET", "/v1/leads?sentiment=happy", s.agent, nil), http.StatusBadRequest)
 }
 
-// An attachment kept in Leadflow's bucket is named by its key and opens
-// through a presigned URL; a key under another account's prefix is refused.
-func TestInteractionAttachmentInTheBucket(t *testing.T) {
+// An integration uploads an attachment to Leadflow's bucket: it asks for a
+// presigned PUT (API key with interactions:write), PUTs the file, posts the
+// interaction naming the key, and the console opens it through a presigned
+// download URL. Bad requests name their field; a key without the scope, a
+// console token and another account's key prefix are refused.
+func TestInteractionAttachmentUpload(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	client := testenv.S3(t)
 	bucket := strings.ToLower(testenv.UniqueName("files"))
 	must(t, s3store.Create(ctx, client, bucket))
-	files := s3store.NewExportFiles(client, bucket)
-	s.deps.AttachmentFiles = files
+	files := s3store.NewAttachments(client, bucket)
+	s.deps.AttachmentFiles, s.deps.AttachmentUploads = files, files
 	s.srv.Close()
 	s.srv = httptest.NewServer(httpapi.NewLocal(s.deps))
 	t.Cleanup(s.srv.Close)
-
-	key := "attachments/" + s.tenant + "/int-files/recibo.pdf"
+	const route = "/v1/capture/interactions/attachments"
 	content := []byte("%PDF-1.4 recibo de teste")
-	must(t, files.Put(ctx, key, "application/pdf", bytes.NewReader(content)))
+	req := map[string]any{"name": "Recibo março.pdf", "content_type": "application/pdf", "size": len(content)}
+
+	leadsOnly := s.newAPIKey(s.tenant, account.ScopeLeadsWrite)
+	if r := s.call("POST", route, leadsOnly, req); r.status != http.StatusForbidden || r.json(t)["code"] != "insufficient_scope" {
+		t.Fatalf("key without interactions:write: %d %s", r.status, r.body)
+	}
+	s.expect(s.call("POST", route, s.admin, req), http.StatusUnauthorized)
+	bad := fieldErrors(t, s.expect(s.call("POST", route, s.apiKey, map[string]any{"name": "", "content_type": "text/html", "size": interaction.MaxUploadBytes + 1}), http.StatusBadRequest))
+	for _, f := range []string{"name", "content_type", "size"} {
+		if bad[f] == "" {
+			t.Errorf("no error for %s: %v", f, bad)
+		}
+	}
+
+	up := s.expect(s.call("POST", route, s.apiKey, req), http.StatusCreated).json(t)
+	key, putURL := up["key"].(string), up["url"].(string)
+	u, err := url.Parse(putURL)
+	must(t, err)
+	signed := u.Query().Get("X-Amz-SignedHeaders")
+	if !interaction.ValidAttachmentKey(s.tenant, key) || !strings.HasSuffix(key, ".pdf") || up["method"] != "PUT" ||
+		field(up, "headers.Content-Type") != "application/pdf" || !strings.Contains(signed, "content-length") ||
+		!strings.Contains(signed, "content-type") || field(up, "attachment.key") != key {
+		t.Fatalf("upload: %v (signed headers %q)", up, signed)
+	}
+	if again := s.expect(s.call("POST", route, s.apiKey, req), http.StatusCreated).json(t); again["key"] == key {
+		t.Errorf("two uploads share the key %s", key)
+	}
+	putAs(t, putURL, "application/pdf", content)
+
 	body := map[string]any{"channel": "email", "external_id": "mail-att", "kind": "email",
-		"attachments": []map[string]any{{"name": "recibo.pdf", "content_type": "application/pdf", "size": len(content), "key": key}}}
+		"attachments": []any{up["attachment"]}}
 	created := s.expect(postInteraction(s, s.apiKey, body), http.StatusCreated).json(t)
 	got := s.expect(s.call("GET", "/v1/interactions/"+created["id"].(string), s.agent, nil), http.StatusOK).json(t)
 	att := got["attachments"].([]any)[0].(map[string]any)
-	u, _ := att["url"].(string)
-	if att["key"] != key || !strings.Contains(u, "X-Amz-Signature") {
+	dl, _ := att["url"].(string)
+	if att["key"] != key || att["name"] != "Recibo março.pdf" || !strings.Contains(dl, "X-Amz-Signature") {
 		t.Fatalf("attachment: %v", att)
 	}
-	resp, err := http.Get(u)
+	resp, err := http.Get(dl)
 	must(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -208,9 +241,17 @@ func TestInteractionAttachmentInTheBucket(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(b, content) {
 		t.Errorf("presigned URL: %d %q", resp.StatusCode, b)
 	}
+	// S3 answers with the signed disposition (the emulator ignores it).
+	du, err := url.Parse(dl)
+	must(t, err)
+	disp := du.Query().Get("response-content-disposition")
+	if kind, params, err := mime.ParseMediaType(disp); err != nil || kind != "attachment" || params["filename"] != "Recibo março.pdf" {
+		t.Errorf("response-content-disposition %q: want a download under the attachment's name", disp)
+	}
 
+	// Another account's prefix names no file of this one.
 	body["external_id"] = "mail-att-2"
-	body["attachments"] = []map[string]any{{"name": "x.pdf", "key": "attachments/" + s.otherTen + "/x.pdf"}}
+	body["attachments"] = []map[string]any{{"name": "x.pdf", "key": strings.Replace(key, s.tenant, s.otherTen, 1)}}
 	if r := postInteraction(s, s.apiKey, body); r.status != http.StatusBadRequest || fieldErrors(t, r)["attachments[0].key"] == "" {
 		t.Errorf("another account's file: %d %s", r.status, r.body)
 	}
