@@ -131,15 +131,15 @@ func (st *Store) DueReminders(ctx context.Context, now time.Time, perShard int) 
 // item, which fires then; one restored after it is past due and stays
 // silent (its record shows as overdue in My tasks).
 func (st *Store) FireReminder(ctx context.Context, r task.Reminder, now time.Time) (fired bool, err error) {
-	k := key(leadPK(r.TenantID, r.LeadID), skRemind+r.TaskID)
-	meta := key(leadPK(r.TenantID, r.LeadID), skMeta)
+	rk, mk := ikey{leadPK(r.TenantID, r.LeadID), skRemind + r.TaskID}, ikey{leadPK(r.TenantID, r.LeadID), skMeta}
+	k, meta := key(rk.pk, rk.sk), key(mk.pk, mk.sk)
 	at := r.At.UTC().Format(dueLayout)
 	for attempt := 1; ; attempt++ {
-		got, err := st.getItems(ctx, []ikey{{leadPK(r.TenantID, r.LeadID), skRemind + r.TaskID}, {leadPK(r.TenantID, r.LeadID), skMeta}})
+		got, err := st.getItems(ctx, []ikey{rk, mk})
 		if err != nil {
 			return false, fmt.Errorf("fire reminder %s: %w", r.TaskID, err)
 		}
-		it, l := got[ikey{leadPK(r.TenantID, r.LeadID), skRemind + r.TaskID}], got[ikey{leadPK(r.TenantID, r.LeadID), skMeta}]
+		it, l := got[rk], got[mk]
 		if it == nil || str(it, "remind_at") != at || str(it, "assignee_id") != r.AssigneeID {
 			return false, nil
 		}
