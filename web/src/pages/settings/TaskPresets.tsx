@@ -9,7 +9,7 @@ import { useTaskPresets, useTaskTypes, type Preset } from '../../api/tasks';
 import { Button, ErrorBox, FormError, Select, Spinner, TextArea, TextField } from '../../ui';
 
 /** A preset as the form edits it: due in N days as typed ("" for none). */
-interface Draft extends Omit<Preset, 'due_in_days'> {
+export interface Draft extends Omit<Preset, 'due_in_days'> {
   days: string;
 }
 
