@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,6 +39,12 @@ import (
 // pending with that reminder), so a redelivered event changes nothing and
 // one for a record completed, moved or deleted since does nothing.
 // The console reads the notifications with one Query (DueNow).
+//
+// A soft-deleted lead's records do not remind: the sweep drops a due
+// REMIND item whose lead is in the bin (no event), the consumer records
+// nothing for one deleted since, and DueNow hides notifications recorded
+// before the deletion. Restoring the lead within its window leaves the
+// reminders still in the future in place, so they fire on time.
 const (
 	skRemind        = "REMIND#"
 	remindDescShown = 200 // characters of the description a notification keeps
@@ -115,37 +122,70 @@ func (st *Store) DueReminders(ctx context.Context, now time.Time, perShard int) 
 
 // FireReminder turns r into a task.due outbox event, once: the REMIND item
 // is deleted in the event's transaction, on condition that it still names
-// r's instant and assignee. fired is false when it fired already (another
-// sweep) or moved since.
+// r's instant and assignee and that the lead is not soft-deleted. fired is
+// false when it fired already (another sweep) or moved since, and when the
+// lead is in the bin: then the REMIND item is deleted without an event (on
+// condition that the lead is still deleted), so the record does not remind
+// and its entry leaves the due-time index instead of holding the shard's
+// head. A lead restored before the reminder's time still has its REMIND
+// item, which fires then; one restored after it is past due and stays
+// silent (its record shows as overdue in My tasks).
 func (st *Store) FireReminder(ctx context.Context, r task.Reminder, now time.Time) (fired bool, err error) {
-	k := key(leadPK(r.TenantID, r.LeadID), skRemind+r.TaskID)
-	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table, Key: k, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return false, fmt.Errorf("fire reminder %s: %w", r.TaskID, err)
-	}
+	rk, mk := ikey{leadPK(r.TenantID, r.LeadID), skRemind + r.TaskID}, ikey{leadPK(r.TenantID, r.LeadID), skMeta}
+	k, meta := key(rk.pk, rk.sk), key(mk.pk, mk.sk)
 	at := r.At.UTC().Format(dueLayout)
-	it := out.Item
-	if it == nil || str(it, "remind_at") != at || str(it, "assignee_id") != r.AssigneeID {
-		return false, nil
+	for attempt := 1; ; attempt++ {
+		got, err := st.getItems(ctx, []ikey{rk, mk})
+		if err != nil {
+			return false, fmt.Errorf("fire reminder %s: %w", r.TaskID, err)
+		}
+		it, l := got[rk], got[mk]
+		if it == nil || str(it, "remind_at") != at || str(it, "assignee_id") != r.AssigneeID {
+			return false, nil
+		}
+		del := types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: k, ConditionExpression: aws.String("remind_at = :r AND assignee_id = :a"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":r": s(at), ":a": s(r.AssigneeID)}}}
+		live := l != nil && l["deleted_at"] == nil
+		items := []types.TransactWriteItem{del}
+		if live {
+			due, _ := time.Parse(dueLayout, str(it, "due_at"))
+			allDay, _ := it["all_day"].(*types.AttributeValueMemberBOOL)
+			ev := outbox.NewTaskDue(r.TenantID, outbox.TaskDue{TaskID: r.TaskID, LeadID: r.LeadID, AssigneeID: r.AssigneeID,
+				RemindAt: r.At.UTC(), DueAt: due, AllDay: allDay != nil && allDay.Value, Description: str(it, "description")}, now)
+			items = append(items, leadLive(st.table, meta), st.outboxPut(ev))
+		} else {
+			items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: st.table, Key: meta,
+				ConditionExpression: aws.String("attribute_not_exists(PK) OR attribute_exists(deleted_at)")}})
+		}
+		ok, err := st.unlessFirstFails(ctx, "fire reminder "+r.TaskID, items, errLeadMoved)
+		if errors.Is(err, errLeadMoved) && attempt < maxAttempts {
+			continue // deleted or restored since the read: decide again
+		}
+		return ok && live, err
 	}
-	due, _ := time.Parse(dueLayout, str(it, "due_at"))
-	allDay, _ := it["all_day"].(*types.AttributeValueMemberBOOL)
-	ev := outbox.NewTaskDue(r.TenantID, outbox.TaskDue{TaskID: r.TaskID, LeadID: r.LeadID, AssigneeID: r.AssigneeID,
-		RemindAt: r.At.UTC(), DueAt: due, AllDay: allDay != nil && allDay.Value, Description: str(it, "description")}, now)
-	return st.unlessFirstFails(ctx, "fire reminder "+r.TaskID, []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: st.table, Key: k, ConditionExpression: aws.String("remind_at = :r AND assignee_id = :a"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":r": s(at), ":a": s(r.AssigneeID)}}},
-		st.outboxPut(ev),
-	})
+}
+
+// errLeadMoved is a reminder's transaction refused because its lead was
+// deleted or restored between the read and the write.
+var errLeadMoved = errors.New("lead deleted or restored meanwhile")
+
+// leadLive is the condition that the lead exists and is not in the bin.
+func leadLive(table *string, meta map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: table, Key: meta,
+		ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(deleted_at)")}}
 }
 
 // unlessFirstFails runs a transaction whose first item is the condition
 // that makes it happen once: false (and no error) when that condition
-// failed, true when it committed.
-func (st *Store) unlessFirstFails(ctx context.Context, what string, items []types.TransactWriteItem) (bool, error) {
+// failed, true when it committed. When the second item is a condition
+// and it failed, the error is second.
+func (st *Store) unlessFirstFails(ctx context.Context, what string, items []types.TransactWriteItem, second error) (bool, error) {
 	err := st.retryTx(ctx, what, items, func(reasons []types.CancellationReason) error {
 		if failed(reasons, 0) {
 			return errFired
+		}
+		if second != nil && failed(reasons, 1) {
+			return second
 		}
 		return nil
 	})
@@ -157,20 +197,26 @@ func (st *Store) unlessFirstFails(ctx context.Context, what string, items []type
 
 // RecordDueNow puts the assignee's notification of a fired reminder, on
 // condition that the record is still pending with that reminder (it may
-// have been completed, moved or deleted since the event was written).
-// Idempotent: the notification's key is the record's id.
+// have been completed, moved or deleted since the event was written) and
+// that its lead is not in the bin (deleted since). Idempotent: the
+// notification's key is the record's id.
 func (st *Store) RecordDueNow(ctx context.Context, tenant string, p outbox.TaskDue, at time.Time) (recorded bool, err error) {
 	n := task.DueNow{TaskID: p.TaskID, LeadID: p.LeadID, Description: p.Description, DueAt: p.DueAt, AllDay: p.AllDay, At: at.UTC()}
 	it, err := item(n, dueNowPK(tenant, p.AssigneeID), p.TaskID, "tenant_id", tenant)
 	if err != nil {
 		return false, fmt.Errorf("record due now %s: %w", p.TaskID, err)
 	}
-	return st.unlessFirstFails(ctx, "record due now "+p.TaskID, []types.TransactWriteItem{
+	ok, err := st.unlessFirstFails(ctx, "record due now "+p.TaskID, []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{TableName: st.table, Key: key(leadPK(tenant, p.LeadID), skTask+p.TaskID),
 			ConditionExpression:       aws.String("attribute_exists(PK) AND done = :f AND assignee_id = :a AND remind_at = :r"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}, ":a": s(p.AssigneeID), ":r": s(p.RemindAt.UTC().Format(dueLayout))}}},
+		leadLive(st.table, key(leadPK(tenant, p.LeadID), skMeta)),
 		{Put: &types.Put{TableName: st.table, Item: it}},
-	})
+	}, errLeadMoved)
+	if errors.Is(err, errLeadMoved) {
+		return false, nil
+	}
+	return ok, err
 }
 
 // DueNow lists a user's due-now notifications (at most limit): one Query
@@ -185,12 +231,23 @@ func (st *Store) DueNow(ctx context.Context, tenant, user string, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("due now: %w", err)
 	}
+	var leads []ikey
 	for _, it := range res.Items {
 		var d task.DueNow
 		if err := unmarshal(it, &d); err != nil {
 			return nil, fmt.Errorf("due now: %w", err)
 		}
 		out = append(out, d)
+		leads = append(leads, ikey{leadPK(tenant, d.LeadID), skMeta})
 	}
-	return out, nil
+	// A notification recorded before its lead went to the bin is hidden
+	// while the lead is there (and shown again if it is restored).
+	metas, err := st.getItems(ctx, leads)
+	if err != nil {
+		return nil, fmt.Errorf("due now: %w", err)
+	}
+	return slices.DeleteFunc(out, func(d task.DueNow) bool {
+		l := metas[ikey{leadPK(tenant, d.LeadID), skMeta}]
+		return l == nil || l["deleted_at"] != nil
+	}), nil
 }

@@ -26,10 +26,13 @@ func (s *stack) dueNowCount(token string) float64 {
 // turns each into one due-now notification, and a replay of the whole
 // stream neither duplicates one nor brings back one whose record was
 // completed. Completing, deleting or moving a record before its time
-// cancels or moves its reminder.
+// cancels or moves its reminder. A soft-deleted lead's records do not
+// remind (nor show as due now) while it is in the bin; restored, its
+// reminders still in the future fire on time.
 func TestAgendaRemindersFireOnceThroughTheOutbox(t *testing.T) {
 	s := newStack(t)
 	id := s.newLead("reminders@example.com")
+	binned := s.apiLead("binned@example.com", nil)
 	clk := &agendaClock{t: at("2026-03-07T20:00:00Z")}
 	s.withClock(clk)
 	s.setTimezone("America/New_York")
@@ -41,9 +44,10 @@ func TestAgendaRemindersFireOnceThroughTheOutbox(t *testing.T) {
 		}}}
 	}
 	first := runDispatcher(t, s.store, dispatcherOf())
-	create := func(body map[string]any) string {
-		return s.expect(s.call("POST", "/v1/leads/"+id+"/tasks", s.agent, body), http.StatusCreated).json(t)["id"].(string)
+	createOn := func(lead string, body map[string]any) string {
+		return s.expect(s.call("POST", "/v1/leads/"+lead+"/tasks", s.agent, body), http.StatusCreated).json(t)["id"].(string)
 	}
+	create := func(body map[string]any) string { return createOn(id, body) }
 	timed := create(map[string]any{"description": "Ligar de volta", "due_date": "2026-03-08", "due_time": "10:00"}) // 14:00Z (EDT)
 	create(map[string]any{"description": "Mandar proposta", "due_date": "2026-03-08"})                              // all-day: 05:00Z (EST)
 	completed := create(map[string]any{"description": "Completed before its time", "due_date": "2026-03-08", "due_time": "09:00"})
@@ -113,4 +117,44 @@ func TestAgendaRemindersFireOnceThroughTheOutbox(t *testing.T) {
 		t.Fatalf("the moved record's reminder: %d fired, want 1", n)
 	}
 	waitFor(t, 20*time.Second, "the moved record's notification", func() bool { return s.dueNowCount(s.agent) == 2 })
+
+	// A lead in the bin: its notification recorded before is hidden, a
+	// reminder falling due meanwhile is dropped (no event), and an event
+	// written before the deletion records nothing; restored, the hidden
+	// notification shows again and a later reminder fires on time.
+	createOn(binned, map[string]any{"description": "Fired before the bin", "due_date": "2026-03-10", "due_time": "09:00"}) // 13:00Z
+	createOn(binned, map[string]any{"description": "Due while in the bin", "due_date": "2026-03-10", "due_time": "10:00"}) // 14:00Z
+	later := createOn(binned, map[string]any{"description": "Due after the restore", "due_date": "2026-03-12", "due_time": "09:00"})
+	clk.set(at("2026-03-10T13:00:00Z"))
+	if n := sweep(1); n != 1 {
+		t.Fatalf("before the bin: %d fired, want 1", n)
+	}
+	waitFor(t, 20*time.Second, "the binned lead's first notification", func() bool { return s.dueNowCount(s.agent) == 3 })
+	s.expect(s.call("POST", "/v1/leads/bulk", s.admin, map[string]any{"action": "delete", "ids": []string{binned}}), http.StatusAccepted)
+	if n := s.dueNowCount(s.agent); n != 2 {
+		t.Errorf("due now with the lead in the bin: %v, want 2", n)
+	}
+	clk.set(at("2026-03-10T14:00:00Z"))
+	if n := sweep(2); n != 0 {
+		t.Errorf("a reminder on a lead in the bin fired (%d)", n)
+	}
+	ok, err := s.store.RecordDueNow(context.Background(), s.tenant, outbox.TaskDue{TaskID: later, LeadID: binned, AssigneeID: "usr_agent",
+		RemindAt: at("2026-03-12T13:00:00Z"), DueAt: at("2026-03-12T13:00:00Z"), Description: "Due after the restore"}, clk.now())
+	must(t, err)
+	if ok {
+		t.Errorf("a task.due delivered after its lead went to the bin was recorded")
+	}
+	clk.set(at("2026-03-10T14:30:00Z"))
+	s.expect(s.call("POST", "/v1/leads/"+binned+"/restore", s.admin, nil), http.StatusOK)
+	if n := s.dueNowCount(s.agent); n != 3 {
+		t.Errorf("due now after the restore: %v, want 3", n)
+	}
+	if n := sweep(1); n != 0 {
+		t.Errorf("the reminder due while in the bin fired after the restore (%d)", n)
+	}
+	clk.set(at("2026-03-12T13:00:00Z"))
+	if n := sweep(2); n != 1 {
+		t.Fatalf("the restored lead's later reminder: %d fired, want 1", n)
+	}
+	waitFor(t, 20*time.Second, "the restored lead's later notification", func() bool { return s.dueNowCount(s.agent) == 4 })
 }

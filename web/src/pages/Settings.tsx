@@ -6,6 +6,7 @@ import { useMe, useUsers } from '../api/hooks';
 import { ENTRY_METHODS, STATES, type Account, type AssignmentRule, type AssignmentRules, type Site, type State } from '../api/types';
 import { Button, Empty, ErrorBox, Select, Spinner, Tabs, TextField, FormError } from '../ui';
 import { IdentityKeysSettings } from './settings/IdentityKeys';
+import { TaskPresetsSettings } from './settings/TaskPresets';
 
 export default function SettingsPage() {
   const { t } = useTranslation();
@@ -25,6 +26,7 @@ export default function SettingsPage() {
           { id: 'users', label: t('settings.users'), content: <UsersSettings /> },
           { id: 'rules', label: t('settings.rules'), content: <RulesSettings /> },
           { id: 'identity-keys', label: t('keySettings.tab'), content: <IdentityKeysSettings /> },
+          { id: 'task-presets', label: t('presetSettings.tab'), content: <TaskPresetsSettings /> },
         ]}
       />
     </section>
