@@ -240,7 +240,7 @@ func TestPurgeLeadDeletesEverything(t *testing.T) {
 		}
 	}
 
-	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month))
+	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
 	must(t, err)
 	if !res.Purged || res.Items != len(before) || res.Keys != 3 || res.KeysKept != 1 || !res.DeletedAt.Equal(del) {
 		t.Errorf("purge result %+v, want %d items, 3 keys deleted (e-mail, CPF, external id), 1 kept", res, len(before))
@@ -270,7 +270,7 @@ func TestPurgeLeadDeletesEverything(t *testing.T) {
 	}
 
 	// Idempotent: a second run finds nothing and touches nothing.
-	again, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month))
+	again, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
 	if err != nil || again.Purged || again.Skipped != lead.PurgeSkippedGone {
 		t.Errorf("second purge %+v (%v)", again, err)
 	}
@@ -320,12 +320,12 @@ func TestPurgeSkipsRestoredAndNotDue(t *testing.T) {
 	del := deletedAt(t, e, id)
 	items := e.partition(t, tenant, id)
 
-	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(29*24*time.Hour))
+	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(29*24*time.Hour), nil)
 	if err != nil || res.Purged || res.Skipped != lead.PurgeSkippedNotDue {
 		t.Fatalf("purge inside the window: %+v (%v)", res, err)
 	}
 	restore(t, e, id)
-	res, err = e.store.PurgeLead(ctx, tenant, id, del.Add(month))
+	res, err = e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
 	if err != nil || res.Purged || res.Skipped != lead.PurgeSkippedRestored {
 		t.Fatalf("purge of a restored lead: %+v (%v)", res, err)
 	}
@@ -365,7 +365,7 @@ func TestPurgeFinishesAfterACrash(t *testing.T) {
 	if _, err := e.store.Capture(ctx, e.site, capture("crash@example.com")); err == nil {
 		t.Error("capture onto a dangling identity key succeeded")
 	}
-	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month))
+	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
 	if err != nil || !res.Purged || res.Items != len(left) || !res.DeletedAt.Equal(del) {
 		t.Fatalf("resumed purge %+v (%v), want %d items", res, err, len(left))
 	}
