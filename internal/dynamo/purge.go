@@ -28,11 +28,19 @@ import (
 // not DUE#n: DueChanges' key condition names DUE#n, so scheduled-change
 // sweeps never read purge entries, and purge sweeps never read changes.
 //
-// The purge itself (PurgeLead) deletes, in this order: META together with
-// the identity keys still pointing to the lead (one transaction,
-// conditional on the version read), then every other item of the
-// partition, then the PURGE item. A crash anywhere leaves the PURGE item in
-// place, so the sweeper re-sends the job and the next run finishes.
+// The purge itself (PurgeLead) deletes what erasure deletes (erase.go),
+// in this order: META together with the identity keys still pointing to
+// the lead (one transaction, conditional on the version read); then, found
+// through the partition's items, everything outside it that belongs to
+// the lead — its interactions (partitions, upsert and protocol keys,
+// attachment files; one related to another lead since is that lead's and
+// stays), task pointers and due-now notifications, the duplicate records
+// other leads keep about it, its merge records (their undo window ended
+// with the restore window) — then every other item of the partition
+// (deleteInOrder), then the PURGE item. A crash anywhere leaves the PURGE
+// item in place, so the sweeper re-sends the job and the next run
+// finishes. A merge's tombstone has its own PURGE item and is purged the
+// same way.
 const skPurge = "PURGE"
 
 func purgeGSI2PK(shard int) string { return "PURGE#" + strconv.Itoa(shard) }
@@ -103,7 +111,9 @@ func (st *Store) MarkPurgeSent(ctx context.Context, p lead.DuePurge, at time.Tim
 }
 
 // PurgeLead deletes every item of a soft-deleted lead whose restore window
-// has passed at now, and the identity keys that still point to it. It
+// has passed at now, the identity keys that still point to it and its
+// interactions (deleteFiles, nil without a bucket, deletes their
+// attachment files), as the comment at the top says. It
 // re-checks on a consistent read, so a lead restored since the job was sent
 // is skipped, and it is idempotent: a repeated (or crashed and redelivered)
 // job finishes what is left and then finds nothing to do.
@@ -190,8 +200,10 @@ func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now tim
 	}
 }
 
-// finishPurge deletes what is left of a lead whose META is gone: every
-// item of its partition, the PURGE item last. When META was already gone
+// finishPurge deletes what is left of a lead whose META is gone: the
+// items outside its partition that its items lead to, every item of its
+// partition, the PURGE item last. deleteFiles (nil: no bucket) gets the
+// attachment object keys before any item that names them goes. When META was already gone
 // and there is no PURGE item, no purge is in progress and nothing is
 // touched (a purge already finished, or a lead that never existed).
 func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res lead.PurgeResult, deleteFiles func(context.Context, []string) error) (lead.PurgeResult, error) {
