@@ -431,16 +431,9 @@ func TestPurgeLeavesNothingOfTheLead(t *testing.T) {
 	c.Name = "Otavio Purga"
 	c.Contact.CPF, c.Contact.Phone = "52998224725", "+5511987650002"
 	c.Conversation = []lead.Message{{From: lead.SpeakerVisitor, Text: "conversa secreta", At: now}}
-	p := mustCapture(t, e, c).LeadID
-	q := mustCapture(t, e, touched("otavio.antigo@example.org", "meta", "paid", "purge")).LeadID
-	r := mustCapture(t, e, touched("rosa@example.com", "google", "cpc", "purge")).LeadID
-	// His CPF with Rosa's e-mail: joins him and records Rosa as a duplicate
-	// (a DUP# record on each lead).
-	j := touched("rosa@example.com", "google", "cpc", "purge")
-	j.Contact.CPF = "52998224725"
-	if got := mustCapture(t, e, j).LeadID; got != p {
-		t.Fatalf("joined %s", got)
-	}
+	// Otavio, an older lead of his to merge, and Rosa with a duplicate
+	// record on each side.
+	p, q, r := seedPerson(t, e, c, "otavio.antigo@example.org", "rosa@example.com", "purge")
 	must(t, e.store.JoinKeys(ctx, tenant, p, []lead.IdentityKey{{Kind: "rg", Value: "7654321"}, {Kind: "company_code", Value: "PURGA"}}, user))
 	tk := newTask(p, "usr_a", "2026-12-01", "10:00", now)
 	must(t, e.store.CreateTask(ctx, tenant, tk, taskEvent("task_added", now)))
