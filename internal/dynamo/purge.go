@@ -203,9 +203,10 @@ func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now tim
 // finishPurge deletes what is left of a lead whose META is gone: the
 // items outside its partition that its items lead to, every item of its
 // partition, the PURGE item last. deleteFiles (nil: no bucket) gets the
-// attachment object keys before any item that names them goes. When META was already gone
-// and there is no PURGE item, no purge is in progress and nothing is
-// touched (a purge already finished, or a lead that never existed).
+// attachment object keys before any item that names them goes. When META
+// was already gone and there is no PURGE item, no purge is in progress
+// and nothing is touched (a purge already finished, or a lead that never
+// existed).
 func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res lead.PurgeResult, deleteFiles func(context.Context, []string) error) (lead.PurgeResult, error) {
 	pk := leadPK(tenantID, leadID)
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table, Key: key(pk, skPurge), ConsistentRead: aws.Bool(true)})
@@ -220,7 +221,7 @@ func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res l
 	if entry && res.DeletedAt.IsZero() {
 		res.DeletedAt, _ = time.Parse(dueLayout, str(out.Item, "deleted_at"))
 	}
-	part, err := st.partitionItems(ctx, pk)
+	part, err := st.partitionItems(ctx, pk, AttrPK, AttrSK, "assignee_id") // what linkedKeys reads
 	if err != nil {
 		return res, fmt.Errorf("purge lead %s: %w", leadID, err)
 	}
@@ -240,7 +241,7 @@ func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res l
 		if mid, ok := strings.CutPrefix(sk, skMerged); ok {
 			// The merge's record keeps before images of the lead; its
 			// undo window ended with the lead's restore window.
-			items, err := st.partitionItems(ctx, mergePK(tenantID, mid))
+			items, err := st.partitionItems(ctx, mergePK(tenantID, mid), AttrPK, AttrSK)
 			if err != nil {
 				return res, fmt.Errorf("purge lead %s: merge %s: %w", leadID, mid, err)
 			}
