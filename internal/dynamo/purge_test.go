@@ -370,11 +370,20 @@ func TestPurgeFinishesAfterACrash(t *testing.T) {
 		t.Error("capture onto a dangling identity key succeeded")
 	}
 	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
-	if err != nil || !res.Purged || res.Items != len(left) || !res.DeletedAt.Equal(del) {
-		t.Fatalf("resumed purge %+v (%v), want %d items", res, err, len(left))
+	if err != nil || !res.Purged || res.Items != len(left) || !res.DeletedAt.Equal(del) || res.Interactions != 1 {
+		t.Fatalf("resumed purge %+v (%v), want %d items and the capture's interaction", res, err, len(left))
 	}
 	if got := e.partition(t, tenant, id); len(got) != 0 {
 		t.Errorf("left %v", got)
+	}
+	// The capture's interaction, found through the timeline item that
+	// outlived META, went too.
+	for _, sk := range left {
+		if strings.HasPrefix(sk, "TL#") {
+			if it := e.raw(t, "T#"+tenant+"#INT#"+sk[strings.LastIndexByte(sk, '#')+1:], "META"); it != nil {
+				t.Errorf("the interaction of %s survived the resumed purge", sk)
+			}
+		}
 	}
 }
 
