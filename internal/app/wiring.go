@@ -139,6 +139,9 @@ func JobHandlers(p Parts) map[string]jobs.Handler {
 		importRunner.Uploads = p.Uploads
 	}
 	purger := &purge.Runner{Store: p.Store, Logger: p.Logger, Now: time.Now}
+	if p.ExportFiles != nil {
+		purger.Files = p.ExportFiles // a purged lead's attachments, as erasure's
+	}
 	h := map[string]jobs.Handler{
 		jobs.TypeBulk:      bulkRunner.Handle,
 		jobs.TypeImport:    importRunner.Handle,

@@ -102,17 +102,12 @@ func (st *Store) readPerson(ctx context.Context, tenant, leadID string) (*person
 						}
 					}
 				}
-			case strings.HasPrefix(sk, skTask):
-				extra = append(extra, ikey{taskPointerPK(tenant, strings.TrimPrefix(sk, skTask)), skTaskPointer})
 			case strings.HasPrefix(sk, skTimeline):
 				if iid, ok := timelineID(sk); ok && !slices.Contains(interactions, iid) {
 					interactions = append(interactions, iid)
 				}
-			default:
-				if other, rest, ok := dupParts(sk); ok {
-					extra = append(extra, ikey{leadPK(tenant, other), skDup + id + "#" + rest})
-				}
 			}
+			extra = append(extra, linkedKeys(tenant, id, it)...)
 			add(it)
 		}
 	}
@@ -124,39 +119,15 @@ func (st *Store) readPerson(ctx context.Context, tenant, leadID string) (*person
 			extra = append(extra, ikey{identityPK(tenant, k), skSharedKey + m.ID})
 		}
 	}
-	// The person's interactions: their partitions (META, messages,
-	// events), upsert and protocol keys, attachment files.
-	for _, iid := range interactions {
-		items, err := st.partitionItems(ctx, interactionPK(tenant, iid))
-		if err != nil {
-			return nil, err
-		}
-		var in interaction.Interaction
-		for _, it := range items {
-			if str(it, AttrSK) == skMeta {
-				if err := unmarshal(it, &in); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if _, ours := p.metas[in.LeadID]; !ours {
-			continue // related to someone else since: not this person's
-		}
-		for _, it := range items {
-			add(it)
-		}
-		if in.ExternalID != "" {
-			extra = append(extra, ikey{upsertKeyPK(tenant, in.Channel, in.ExternalID), skKey})
-		}
-		if in.Protocol != "" {
-			extra = append(extra, ikey{protocolPK(tenant, in.Protocol), skKey})
-		}
-		for _, a := range in.Attachments {
-			if strings.HasPrefix(a.Key, interaction.AttachmentPrefix(tenant)) {
-				p.files = append(p.files, a.Key)
-			}
-		}
+	ints, lookups, files, err := st.interactionsOf(ctx, tenant, interactions, p.has)
+	if err != nil {
+		return nil, err
 	}
+	for _, it := range ints {
+		add(it)
+	}
+	extra = append(extra, lookups...)
+	p.files = files
 	got, err := st.getItems(ctx, extra)
 	if err != nil {
 		return nil, err
@@ -185,6 +156,96 @@ func (st *Store) readPerson(ctx context.Context, tenant, leadID string) (*person
 	return p, nil
 }
 
+// linkedKeys are the items outside a lead's partition that one item of
+// it (it, in the partition of leadID) owns: a task's pointer and its
+// assignee's due-now notification, the other lead's side of a duplicate
+// record. Erasure and the purge delete them with the item.
+func linkedKeys(tenant, leadID string, it avmap) []ikey {
+	sk := str(it, AttrSK)
+	if id, ok := strings.CutPrefix(sk, skTask); ok {
+		out := []ikey{{taskPointerPK(tenant, id), skTaskPointer}}
+		if a := str(it, "assignee_id"); a != "" {
+			out = append(out, ikey{dueNowPK(tenant, a), id})
+		}
+		return out
+	}
+	if other, rest, ok := dupParts(sk); ok {
+		return []ikey{{leadPK(tenant, other), skDup + leadID + "#" + rest}}
+	}
+	return nil
+}
+
+// interactionsOf reads the interactions a person's timeline names (ids,
+// from its TL# items) that still belong to one of its leads (ours of the
+// META's lead_id): each one's partition (META, messages, events), the
+// keys of its upsert and protocol items, and its attachment files. An
+// interaction related to another lead since is that lead's and is left
+// out. Everything else goes with the person: an interaction is one
+// person's exchange on a channel, so it is erased, and purged, with them.
+func (st *Store) interactionsOf(ctx context.Context, tenant string, ids []string, ours func(leadID string) bool) (items []avmap, lookups []ikey, files []string, err error) {
+	for _, iid := range ids {
+		part, err := st.partitionItems(ctx, interactionPK(tenant, iid))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		var in interaction.Interaction
+		for _, it := range part {
+			if str(it, AttrSK) == skMeta {
+				if err := unmarshal(it, &in); err != nil {
+					return nil, nil, nil, err
+				}
+			}
+		}
+		if in.LeadID == "" || !ours(in.LeadID) {
+			continue // gone, or related to someone else since
+		}
+		items = append(items, part...)
+		if in.ExternalID != "" {
+			lookups = append(lookups, ikey{upsertKeyPK(tenant, in.Channel, in.ExternalID), skKey})
+		}
+		if in.Protocol != "" {
+			lookups = append(lookups, ikey{protocolPK(tenant, in.Protocol), skKey})
+		}
+		for _, a := range in.Attachments {
+			if strings.HasPrefix(a.Key, interaction.AttachmentPrefix(tenant)) {
+				files = append(files, a.Key)
+			}
+		}
+	}
+	return items, lookups, files, nil
+}
+
+// deleteInOrder deletes items so that a run stopped anywhere is finished
+// by reading again: first what is only found through other items (keys,
+// pointers, other leads' duplicate records, an interaction's messages and
+// events, merge records), then interactions' METAs, then the items of the
+// person's own lead partitions (own), whose timeline, task, duplicate and
+// merge items lead to the rest.
+func (st *Store) deleteInOrder(ctx context.Context, tenant string, own func(leadID string) bool, keys []ikey) error {
+	var phases [3][]map[string]types.AttributeValue
+	seen := map[ikey]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			continue // a batch must not name an item twice
+		}
+		seen[k] = true
+		i := 0
+		switch {
+		case strings.HasPrefix(k.pk, leadPK(tenant, "")) && own(strings.TrimPrefix(k.pk, leadPK(tenant, ""))):
+			i = 2
+		case strings.HasPrefix(k.pk, interactionPK(tenant, "")) && k.sk == skMeta:
+			i = 1
+		}
+		phases[i] = append(phases[i], key(k.pk, k.sk))
+	}
+	for _, ph := range phases {
+		if err := st.batchDelete(ctx, ph); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Erase deletes a person (see the comment above) and returns how many
 // items went. deleteFiles is called with the attachment object keys
 // before any item is deleted (a failure stops the erasure with nothing
@@ -201,11 +262,11 @@ func (st *Store) Erase(ctx context.Context, tenant, leadID string, actor lead.Ac
 				return 0, fmt.Errorf("erase %s: attachments: %w", leadID, err)
 			}
 		}
-		keys := make([]map[string]types.AttributeValue, len(p.items))
+		keys := make([]ikey, len(p.items))
 		for i, it := range p.items {
-			keys[i] = key(str(it, AttrPK), str(it, AttrSK))
+			keys[i] = keyOf(it)
 		}
-		if err := st.batchDelete(ctx, keys); err != nil {
+		if err := st.deleteInOrder(ctx, tenant, p.has, keys); err != nil {
 			return 0, fmt.Errorf("erase %s: %w", leadID, err)
 		}
 		tx := []types.TransactWriteItem{}
@@ -308,8 +369,8 @@ func (st *Store) DataExport(ctx context.Context, tenant, leadID string) (map[str
 			kind, value, _ := strings.Cut(strings.TrimPrefix(pk, "T#"+tenant+"#KEY#"), "#")
 			sections["identity_keys"] = append(sections["identity_keys"], map[string]string{"kind": kind, "value": value})
 			continue
-		case sk == skTaskPointer:
-			continue
+		case sk == skTaskPointer, strings.HasPrefix(pk, dueNowPK(tenant, "")):
+			continue // pointers and notifications of the tasks
 		default:
 			section = "other"
 		}

@@ -28,15 +28,7 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	c.Contact.Attributes = map[string]string{"empresa": "Erasmo Tintas"}
 	c.Conversation = []lead.Message{{From: lead.SpeakerVisitor, Text: "meu pedido secreto", At: time.Now().UTC()}}
 	c.Touch.At = time.Now().UTC()
-	p := mustCapture(t, e, c).LeadID
-	q := mustCapture(t, e, touched("bia.erasmo@example.org", "meta", "paid", "erase")).LeadID
-	r := mustCapture(t, e, touched("rita@example.com", "google", "cpc", "erase")).LeadID
-	// Her CPF with Rita's e-mail: joins her and records Rita as a duplicate.
-	j := touched("rita@example.com", "google", "cpc", "erase")
-	j.Contact.CPF = "52998224725"
-	if got := mustCapture(t, e, j).LeadID; got != p {
-		t.Fatalf("joined %s", got)
-	}
+	p, q, r := seedPerson(t, e, c, "bia.erasmo@example.org", "rita@example.com", "erase")
 	now := time.Now().UTC()
 	must(t, e.store.AddNote(ctx, tenant, p, lead.Note{ID: lead.NewID(lead.PrefixNote, now), Text: "anotacao confidencial", AuthorID: "usr_a", CreatedAt: now, UpdatedAt: now},
 		lead.Event{ID: lead.NewID(lead.PrefixEvent, now), At: now, Actor: lead.Actor{Type: lead.ActorUser, ID: "usr_a"}, Action: lead.ActionNoteAdded}))
@@ -112,4 +104,21 @@ func TestEraseLeavesNothingOfThePerson(t *testing.T) {
 	if _, err := e.store.Erase(ctx, tenant, p, admin, nil); !errors.Is(err, lead.ErrNotFound) {
 		t.Errorf("second erase: %v", err)
 	}
+}
+
+// seedPerson captures c (which has a CPF) as the person, another lead of
+// theirs (otherEmail, to merge into it) and someone else (rival), whose
+// e-mail then arrives with the person's CPF: that joins the person and
+// records the rival as a duplicate (a DUP# record on each of the two).
+func seedPerson(t *testing.T, e *env, c lead.Capture, otherEmail, rival, campaign string) (p, q, r string) {
+	t.Helper()
+	p = mustCapture(t, e, c).LeadID
+	q = mustCapture(t, e, touched(otherEmail, "meta", "paid", campaign)).LeadID
+	r = mustCapture(t, e, touched(rival, "google", "cpc", campaign)).LeadID
+	j := touched(rival, "google", "cpc", campaign)
+	j.Contact.CPF = c.Contact.CPF
+	if got := mustCapture(t, e, j).LeadID; got != p {
+		t.Fatalf("joined %s", got)
+	}
+	return p, q, r
 }

@@ -236,7 +236,7 @@ func TestPurgeDeletesJoinedKeys(t *testing.T) {
 		t.Fatal("joined key items missing")
 	}
 	softDelete(t, e, id)
-	res, err := e.store.PurgeLead(ctx, tenant, id, deletedAt(t, e, id).Add(month))
+	res, err := e.store.PurgeLead(ctx, tenant, id, deletedAt(t, e, id).Add(month), nil)
 	must(t, err)
 	if !res.Purged {
 		t.Fatalf("purge %+v", res)

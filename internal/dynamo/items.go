@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -28,13 +29,17 @@ type ikey struct{ pk, sk string }
 
 func keyOf(it avmap) ikey { return ikey{str(it, AttrPK), str(it, AttrSK)} }
 
-// partitionItems reads every item of a partition (consistent reads).
-func (st *Store) partitionItems(ctx context.Context, pk string) ([]avmap, error) {
+// partitionItems reads every item of a partition (consistent reads);
+// with project, only those attributes of each.
+func (st *Store) partitionItems(ctx context.Context, pk string, project ...string) ([]avmap, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 st.table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
 		ConsistentRead:            aws.Bool(true),
+	}
+	if len(project) > 0 {
+		in.ProjectionExpression = aws.String(strings.Join(project, ", "))
 	}
 	var out []avmap
 	for {

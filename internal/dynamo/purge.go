@@ -28,11 +28,19 @@ import (
 // not DUE#n: DueChanges' key condition names DUE#n, so scheduled-change
 // sweeps never read purge entries, and purge sweeps never read changes.
 //
-// The purge itself (PurgeLead) deletes, in this order: META together with
-// the identity keys still pointing to the lead (one transaction,
-// conditional on the version read), then every other item of the
-// partition, then the PURGE item. A crash anywhere leaves the PURGE item in
-// place, so the sweeper re-sends the job and the next run finishes.
+// The purge itself (PurgeLead) deletes what erasure deletes (erase.go),
+// in this order: META together with the identity keys still pointing to
+// the lead (one transaction, conditional on the version read); then, found
+// through the partition's items, everything outside it that belongs to
+// the lead — its interactions (partitions, upsert and protocol keys,
+// attachment files; one related to another lead since is that lead's and
+// stays), task pointers and due-now notifications, the duplicate records
+// other leads keep about it, its merge records (their undo window ended
+// with the restore window) — then every other item of the partition
+// (deleteInOrder), then the PURGE item. A crash anywhere leaves the PURGE
+// item in place, so the sweeper re-sends the job and the next run
+// finishes. A merge's tombstone has its own PURGE item and is purged the
+// same way.
 const skPurge = "PURGE"
 
 func purgeGSI2PK(shard int) string { return "PURGE#" + strconv.Itoa(shard) }
@@ -103,7 +111,9 @@ func (st *Store) MarkPurgeSent(ctx context.Context, p lead.DuePurge, at time.Tim
 }
 
 // PurgeLead deletes every item of a soft-deleted lead whose restore window
-// has passed at now, and the identity keys that still point to it. It
+// has passed at now, the identity keys that still point to it and its
+// interactions (deleteFiles, nil without a bucket, deletes their
+// attachment files), as the comment at the top says. It
 // re-checks on a consistent read, so a lead restored since the job was sent
 // is skipped, and it is idempotent: a repeated (or crashed and redelivered)
 // job finishes what is left and then finds nothing to do.
@@ -112,12 +122,12 @@ func (st *Store) MarkPurgeSent(ctx context.Context, p lead.DuePurge, at time.Tim
 // when it was soft-deleted (counterItems from the deleted lead to none is
 // empty by the same rule). The owner's open-lead counter still counts a
 // deleted lead, so it moves here, in META's transaction, exactly once.
-func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now time.Time) (lead.PurgeResult, error) {
+func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now time.Time, deleteFiles func(context.Context, []string) error) (lead.PurgeResult, error) {
 	var res lead.PurgeResult
 	for attempt := 1; ; attempt++ {
 		l, err := st.getLead(ctx, tenantID, leadID)
 		if errors.Is(err, lead.ErrNotFound) {
-			return st.finishPurge(ctx, tenantID, leadID, res)
+			return st.finishPurge(ctx, tenantID, leadID, res, deleteFiles)
 		}
 		if err != nil {
 			return res, fmt.Errorf("purge lead %s: %w", leadID, err)
@@ -167,7 +177,7 @@ func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now tim
 		}
 		if reasons == nil {
 			res.Items, res.Keys, res.KeysKept = 1, keys, kept
-			return st.finishPurge(ctx, tenantID, leadID, res)
+			return st.finishPurge(ctx, tenantID, leadID, res, deleteFiles)
 		}
 		// The lead changed (restored, re-deleted) or a key moved since
 		// the reads: read again. Anything else is worth an error only if
@@ -190,11 +200,14 @@ func (st *Store) PurgeLead(ctx context.Context, tenantID, leadID string, now tim
 	}
 }
 
-// finishPurge deletes what is left of a lead whose META is gone: every
-// item of its partition, the PURGE item last. When META was already gone
-// and there is no PURGE item, no purge is in progress and nothing is
-// touched (a purge already finished, or a lead that never existed).
-func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res lead.PurgeResult) (lead.PurgeResult, error) {
+// finishPurge deletes what is left of a lead whose META is gone: the
+// items outside its partition that its items lead to, every item of its
+// partition, the PURGE item last. deleteFiles (nil: no bucket) gets the
+// attachment object keys before any item that names them goes. When META
+// was already gone and there is no PURGE item, no purge is in progress
+// and nothing is touched (a purge already finished, or a lead that never
+// existed).
+func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res lead.PurgeResult, deleteFiles func(context.Context, []string) error) (lead.PurgeResult, error) {
 	pk := leadPK(tenantID, leadID)
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table, Key: key(pk, skPurge), ConsistentRead: aws.Bool(true)})
 	if err != nil {
@@ -208,43 +221,54 @@ func (st *Store) finishPurge(ctx context.Context, tenantID, leadID string, res l
 	if entry && res.DeletedAt.IsZero() {
 		res.DeletedAt, _ = time.Parse(dueLayout, str(out.Item, "deleted_at"))
 	}
-	var keys []map[string]types.AttributeValue
-	in := &dynamodb.QueryInput{
-		TableName:                 st.table,
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
-		ProjectionExpression:      aws.String("PK, SK, assignee_id"),
-		ConsistentRead:            aws.Bool(true),
-	}
-	for {
-		page, err := st.db.Query(ctx, in)
-		if err != nil {
-			return res, fmt.Errorf("purge lead %s: read partition: %w", leadID, err)
-		}
-		for _, it := range page.Items {
-			sk := str(it, AttrSK)
-			if sk == skPurge {
-				continue
-			}
-			keys = append(keys, key(str(it, AttrPK), sk))
-			if id, ok := strings.CutPrefix(sk, skTask); ok {
-				// An agenda record's pointer and its assignee's due-now
-				// notification live outside the partition.
-				keys = append(keys, key(taskPointerPK(tenantID, id), skTaskPointer))
-				if a := str(it, "assignee_id"); a != "" {
-					keys = append(keys, key(dueNowPK(tenantID, a), id))
-				}
-			}
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
-	}
-	if err := st.batchDelete(ctx, keys); err != nil {
+	part, err := st.partitionItems(ctx, pk, AttrPK, AttrSK, "assignee_id") // what linkedKeys reads
+	if err != nil {
 		return res, fmt.Errorf("purge lead %s: %w", leadID, err)
 	}
-	res.Items += len(keys)
+	var keys []ikey
+	var interactions []string
+	for _, it := range part {
+		sk := str(it, AttrSK)
+		if sk == skPurge {
+			continue // last, below: it says a purge is in progress
+		}
+		res.Items++
+		keys = append(keys, keyOf(it))
+		keys = append(keys, linkedKeys(tenantID, leadID, it)...)
+		if iid, ok := timelineID(sk); ok {
+			interactions = append(interactions, iid)
+		}
+		if mid, ok := strings.CutPrefix(sk, skMerged); ok {
+			// The merge's record keeps before images of the lead; its
+			// undo window ended with the lead's restore window.
+			items, err := st.partitionItems(ctx, mergePK(tenantID, mid), AttrPK, AttrSK)
+			if err != nil {
+				return res, fmt.Errorf("purge lead %s: merge %s: %w", leadID, mid, err)
+			}
+			for _, m := range items {
+				keys = append(keys, keyOf(m))
+			}
+		}
+	}
+	ints, lookups, files, err := st.interactionsOf(ctx, tenantID, interactions, func(id string) bool { return id == leadID })
+	if err != nil {
+		return res, fmt.Errorf("purge lead %s: interactions: %w", leadID, err)
+	}
+	if len(files) > 0 && deleteFiles != nil {
+		if err := deleteFiles(ctx, files); err != nil {
+			return res, fmt.Errorf("purge lead %s: attachments: %w", leadID, err)
+		}
+	}
+	for _, it := range ints {
+		keys = append(keys, keyOf(it))
+		if str(it, AttrSK) == skMeta {
+			res.Interactions++
+		}
+	}
+	keys = append(keys, lookups...)
+	if err := st.deleteInOrder(ctx, tenantID, func(id string) bool { return id == leadID }, keys); err != nil {
+		return res, fmt.Errorf("purge lead %s: %w", leadID, err)
+	}
 	if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table, Key: key(pk, skPurge)}); err != nil {
 		return res, fmt.Errorf("purge lead %s: purge entry: %w", leadID, err)
 	}

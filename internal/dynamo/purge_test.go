@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,10 @@ import (
 
 	"github.com/leadflow/leadflow/internal/attribution"
 	"github.com/leadflow/leadflow/internal/dynamo"
+	"github.com/leadflow/leadflow/internal/interaction"
 	"github.com/leadflow/leadflow/internal/lead"
+	"github.com/leadflow/leadflow/internal/merge"
+	"github.com/leadflow/leadflow/internal/outbox"
 )
 
 const month = 31 * 24 * time.Hour
@@ -240,7 +244,7 @@ func TestPurgeLeadDeletesEverything(t *testing.T) {
 		}
 	}
 
-	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month))
+	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
 	must(t, err)
 	if !res.Purged || res.Items != len(before) || res.Keys != 3 || res.KeysKept != 1 || !res.DeletedAt.Equal(del) {
 		t.Errorf("purge result %+v, want %d items, 3 keys deleted (e-mail, CPF, external id), 1 kept", res, len(before))
@@ -270,7 +274,7 @@ func TestPurgeLeadDeletesEverything(t *testing.T) {
 	}
 
 	// Idempotent: a second run finds nothing and touches nothing.
-	again, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month))
+	again, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
 	if err != nil || again.Purged || again.Skipped != lead.PurgeSkippedGone {
 		t.Errorf("second purge %+v (%v)", again, err)
 	}
@@ -320,12 +324,12 @@ func TestPurgeSkipsRestoredAndNotDue(t *testing.T) {
 	del := deletedAt(t, e, id)
 	items := e.partition(t, tenant, id)
 
-	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(29*24*time.Hour))
+	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(29*24*time.Hour), nil)
 	if err != nil || res.Purged || res.Skipped != lead.PurgeSkippedNotDue {
 		t.Fatalf("purge inside the window: %+v (%v)", res, err)
 	}
 	restore(t, e, id)
-	res, err = e.store.PurgeLead(ctx, tenant, id, del.Add(month))
+	res, err = e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
 	if err != nil || res.Purged || res.Skipped != lead.PurgeSkippedRestored {
 		t.Fatalf("purge of a restored lead: %+v (%v)", res, err)
 	}
@@ -365,12 +369,21 @@ func TestPurgeFinishesAfterACrash(t *testing.T) {
 	if _, err := e.store.Capture(ctx, e.site, capture("crash@example.com")); err == nil {
 		t.Error("capture onto a dangling identity key succeeded")
 	}
-	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month))
-	if err != nil || !res.Purged || res.Items != len(left) || !res.DeletedAt.Equal(del) {
-		t.Fatalf("resumed purge %+v (%v), want %d items", res, err, len(left))
+	res, err := e.store.PurgeLead(ctx, tenant, id, del.Add(month), nil)
+	if err != nil || !res.Purged || res.Items != len(left) || !res.DeletedAt.Equal(del) || res.Interactions != 1 {
+		t.Fatalf("resumed purge %+v (%v), want %d items and the capture's interaction", res, err, len(left))
 	}
 	if got := e.partition(t, tenant, id); len(got) != 0 {
 		t.Errorf("left %v", got)
+	}
+	// The capture's interaction, found through the timeline item that
+	// outlived META, went too.
+	for _, sk := range left {
+		if strings.HasPrefix(sk, "TL#") {
+			if it := e.raw(t, "T#"+tenant+"#INT#"+sk[strings.LastIndexByte(sk, '#')+1:], "META"); it != nil {
+				t.Errorf("the interaction of %s survived the resumed purge", sk)
+			}
+		}
 	}
 }
 
@@ -408,5 +421,119 @@ func TestDuePurgesIsBounded(t *testing.T) {
 	}
 	if due, _ := e.store.DuePurges(ctx, now, now.Add(-time.Hour), 2); len(due) != 0 {
 		t.Errorf("all sent, still due %v", due)
+	}
+}
+
+// A purge deletes what erasing the person would: after the 30 days, a
+// scan of the table finds nothing of the lead or of the lead merged into
+// it — no interaction (META, messages, events, upsert and protocol keys),
+// attachment file, identity key (unique or not), timeline item, task or
+// its notification, duplicate record on another lead, merge record,
+// conversation message. An interaction related to another lead before
+// the purge is that lead's and stays whole.
+func TestPurgeLeavesNothingOfTheLead(t *testing.T) {
+	e, _ := identityEnv(t)
+	ctx := context.Background()
+	tenant := e.site.TenantID
+	now := time.Now().UTC()
+	c := touched("otavio.purga@example.com", "google", "cpc", "purge")
+	c.Name = "Otavio Purga"
+	c.Contact.CPF, c.Contact.Phone = "52998224725", "+5511987650002"
+	c.Conversation = []lead.Message{{From: lead.SpeakerVisitor, Text: "conversa secreta", At: now}}
+	// Otavio, an older lead of his to merge, and Rosa with a duplicate
+	// record on each side.
+	p, q, r := seedPerson(t, e, c, "otavio.antigo@example.org", "rosa@example.com", "purge")
+	must(t, e.store.JoinKeys(ctx, tenant, p, []lead.IdentityKey{{Kind: "rg", Value: "7654321"}, {Kind: "company_code", Value: "PURGA"}}, user))
+	tk := newTask(p, "usr_a", "2026-12-01", "10:00", now)
+	must(t, e.store.CreateTask(ctx, tenant, tk, taskEvent("task_added", now)))
+	remind, _ := tk.RemindAt()
+	if ok, err := e.store.RecordDueNow(ctx, tenant, outbox.TaskDue{TaskID: tk.ID, LeadID: p, AssigneeID: "usr_a", RemindAt: remind, Description: tk.Description}, now); !ok || err != nil {
+		t.Fatalf("due-now notification: %v %v", ok, err)
+	}
+	att := "attachments/" + tenant + "/laudo.pdf"
+	chat, _ := post(t, e, tenant, interaction.Input{Channel: "whatsapp", ExternalID: "wa-purge", Kind: "chat", Polarity: "negative",
+		OpenedAt: now.Format(time.RFC3339), Profile: interaction.InputProfile{Email: "otavio.purga@example.com"},
+		Attachments: []interaction.InputAttachment{{Name: "laudo.pdf", ContentType: "application/pdf", Size: 10, Key: att}},
+		Messages:    []interaction.InputMessage{{From: "visitor", Text: "mensagem privada no whatsapp", At: now.Format(time.RFC3339)}}})
+	moved, _ := post(t, e, tenant, interaction.Input{Channel: "instagram", ExternalID: "ig-moved", Kind: "dm",
+		OpenedAt: now.Format(time.RFC3339), Profile: interaction.InputProfile{Email: "otavio.purga@example.com"},
+		Messages: []interaction.InputMessage{{From: "visitor", Text: "isto e da Rosa", At: now.Format(time.RFC3339)}}})
+	if chat.LeadID != p || moved.LeadID != p {
+		t.Fatalf("the interactions matched %q and %q", chat.LeadID, moved.LeadID)
+	}
+	if _, err := e.store.RelateInteraction(ctx, tenant, moved.ID, r, user); err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.store.Merge(ctx, tenant, merge.Request{Survivor: p, Absorb: []string{q}, Actor: user})
+	must(t, err)
+	mergePK := "T#" + tenant + "#MERGE#" + m.MergeID
+	softDelete(t, e, p)
+	del := deletedAt(t, e, p)
+
+	// What the purge must remove, proven there first.
+	before := e.snapshot(t)
+	has := func(snap map[string]string, s string) bool {
+		for k, v := range snap {
+			if strings.Contains(k, s) || strings.Contains(v, s) {
+				return true
+			}
+		}
+		return false
+	}
+	gone := []string{p, q, "Otavio", "otavio.purga@example.com", "otavio.antigo@example.org", "52998224725", "5511987650002",
+		"7654321", "PURGA", "conversa secreta", "mensagem privada", "wa-purge", chat.ID, chat.Protocol, tk.ID}
+	for _, s := range gone {
+		if !has(before, s) {
+			t.Fatalf("nothing holds %q before the purge", s)
+		}
+	}
+	if e.raw(t, mergePK, "MERGE") == nil || e.raw(t, "T#"+tenant+"#LEAD#"+r, "DUP#"+p+"#email#rosa@example.com") == nil {
+		t.Fatal("no merge record or no duplicate record on Rosa before the purge")
+	}
+
+	var files []string
+	deleteFiles := func(_ context.Context, keys []string) error { files = append(files, keys...); return nil }
+	res, err := e.store.PurgeLead(ctx, tenant, p, del.Add(month), deleteFiles)
+	if err != nil || !res.Purged || res.Interactions < 2 { // the chat and the capture's form interactions
+		t.Fatalf("purge %+v (%v)", res, err)
+	}
+	// The tombstone's purge entry is due as well (its window started at
+	// the merge, before the deletion).
+	if res, err := e.store.PurgeLead(ctx, tenant, q, del.Add(month), deleteFiles); err != nil || !res.Purged {
+		t.Fatalf("purge of the merged lead %+v (%v)", res, err)
+	}
+	if len(files) != 1 || files[0] != att {
+		t.Errorf("attachment files deleted: %v", files)
+	}
+	after := e.snapshot(t)
+	for k, v := range after {
+		if strings.Contains(k, "#INT#"+moved.ID+"|") {
+			continue // Rosa's now, with the profile the channel sent (checked below)
+		}
+		for _, s := range gone {
+			if strings.Contains(k, s) || strings.Contains(v, s) {
+				t.Errorf("after the purge %s still holds %q: %.300s", k, s, v)
+			}
+		}
+	}
+	if e.raw(t, mergePK, "MERGE") != nil {
+		t.Error("the merge record survived the purge")
+	}
+	// Rosa keeps her lead and the interaction related to her.
+	if d := mustDetail(t, e, tenant, r); d.Lead.Contact.Email != "rosa@example.com" {
+		t.Errorf("the other lead: %+v", d.Lead.Contact)
+	}
+	if in, err := e.store.Interaction(ctx, tenant, moved.ID); err != nil || in.LeadID != r || len(in.Messages) != 1 {
+		t.Errorf("Rosa's interaction after the purge: %+v (%v)", in, err)
+	}
+	if e.raw(t, "T#"+tenant+"#INTX#instagram#ig-moved", "KEY") == nil || e.raw(t, "T#"+tenant+"#PROTO#"+moved.Protocol, "KEY") == nil {
+		t.Error("the purge deleted the lookups of Rosa's interaction")
+	}
+	// Run again: nothing left to do, nothing touched.
+	if again, err := e.store.PurgeLead(ctx, tenant, p, del.Add(month), deleteFiles); err != nil || again.Purged || len(files) != 1 {
+		t.Errorf("second purge %+v (%v), files %v", again, err, files)
+	}
+	if got := e.snapshot(t); len(got) != len(after) {
+		t.Errorf("second purge changed the table: %d → %d items", len(after), len(got))
 	}
 }

@@ -38,4 +38,6 @@ type PurgeResult struct {
 	Items     int       // items deleted from the lead's partition (META included)
 	Keys      int       // identity keys deleted
 	KeysKept  int       // identity keys the lead listed but another lead holds
+
+	Interactions int // the lead's interactions deleted (each with its messages, events, lookups and files)
 }

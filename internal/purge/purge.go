@@ -1,7 +1,9 @@
 // Package purge runs purge_lead jobs: a soft-deleted lead whose 30-day
 // restore window has passed loses every item it had (the lead, notes,
-// history, conversation, index and schedule items) and the identity keys
-// that still point to it. The store re-checks the lead on a fresh read, so
+// history, conversation, tasks, index and schedule items, duplicate
+// records, merge records), the identity keys that still point to it, and
+// its interactions with their messages, events, lookups and attachment
+// files — what erasing the person deletes (internal/dynamo/erase.go). The store re-checks the lead on a fresh read, so
 // a restore that got in first wins and a repeated job does nothing.
 //
 // The lead is gone afterwards, so the audit trail is the log line written
@@ -23,12 +25,18 @@ import (
 
 // Store purges leads (the DynamoDB store).
 type Store interface {
-	PurgeLead(ctx context.Context, tenantID, leadID string, now time.Time) (lead.PurgeResult, error)
+	PurgeLead(ctx context.Context, tenantID, leadID string, now time.Time, deleteFiles func(context.Context, []string) error) (lead.PurgeResult, error)
+}
+
+// Files deletes attachment objects (the S3 bucket).
+type Files interface {
+	Delete(ctx context.Context, keys ...string) error
 }
 
 // Runner handles purge_lead jobs.
 type Runner struct {
 	Store  Store
+	Files  Files // nil without a bucket: no attachment has a file then
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -47,7 +55,11 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	res, err := r.Store.PurgeLead(ctx, j.TenantID, p.LeadID, now().UTC())
+	var files func(context.Context, []string) error
+	if r.Files != nil {
+		files = func(ctx context.Context, keys []string) error { return r.Files.Delete(ctx, keys...) }
+	}
+	res, err := r.Store.PurgeLead(ctx, j.TenantID, p.LeadID, now().UTC(), files)
 	if err != nil {
 		return fmt.Errorf("purge lead: %w", err)
 	}
@@ -57,6 +69,6 @@ func (r *Runner) Handle(ctx context.Context, j queue.Job) error {
 	}
 	log.InfoContext(ctx, "lead purged", "audit", "lead.purged", "tenant_id", j.TenantID, "lead_id", p.LeadID,
 		"deleted_at", res.DeletedAt.UTC().Format(time.RFC3339), "items_deleted", res.Items,
-		"identity_keys_deleted", res.Keys, "identity_keys_kept", res.KeysKept)
+		"identity_keys_deleted", res.Keys, "identity_keys_kept", res.KeysKept, "interactions_deleted", res.Interactions)
 	return nil
 }

@@ -131,6 +131,24 @@ func TestSoftDeletedLeadIsPurgedAfterTheRestoreWindow(t *testing.T) {
 		t.Errorf("sweep after the purge sent %d (%v)", n, err)
 	}
 
+	// Nothing of the lead is left anywhere in the table: not its capture's
+	// interaction (partition and protocol key), keys, notes or history.
+	start := map[string]types.AttributeValue(nil)
+	for {
+		out, err := testenv.DynamoDB(t).Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(s.table), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
+		must(t, err)
+		for _, it := range out.Items {
+			for _, secret := range []string{gone, email, "+5511988887766", "Pessoa Purgada", "ligar amanhã"} {
+				if holds(&types.AttributeValueMemberM{Value: it}, secret) {
+					t.Errorf("after the purge %s %s still holds %q", str(it, "PK"), str(it, "SK"), secret)
+				}
+			}
+		}
+		if start = out.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+
 	s.expect(s.call("GET", "/v1/leads/"+gone, s.admin, nil), http.StatusNotFound)
 	s.expect(s.call("POST", "/v1/leads/"+gone+"/restore", s.admin, nil), http.StatusNotFound)
 	s.expect(s.call("GET", "/v1/leads/"+kept, s.admin, nil), http.StatusOK)
@@ -162,10 +180,38 @@ func TestSoftDeletedLeadIsPurgedAfterTheRestoreWindow(t *testing.T) {
 			audit = line
 		}
 	}
-	for _, want := range []string{`"tenant_id":"` + s.tenant + `"`, `"lead_id":"` + gone + `"`, `"items_deleted":`, `"identity_keys_deleted":2`, `"audit":"lead.purged"`} {
+	for _, want := range []string{`"tenant_id":"` + s.tenant + `"`, `"lead_id":"` + gone + `"`, `"items_deleted":`, `"identity_keys_deleted":2`, `"interactions_deleted":1`, `"audit":"lead.purged"`} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit line %q lacks %s", audit, want)
 		}
 	}
 	assertNoSecrets(t, out, map[string]string{"e-mail": email, "phone": phone, "phone (E.164)": "+5511988887766", "name": "Pessoa Purgada"})
+}
+
+// holds says whether any string in an item (keys, attributes, nested
+// maps and lists) contains s.
+func holds(v types.AttributeValue, s string) bool {
+	switch t := v.(type) {
+	case *types.AttributeValueMemberS:
+		return strings.Contains(t.Value, s)
+	case *types.AttributeValueMemberSS:
+		return slices.ContainsFunc(t.Value, func(x string) bool { return strings.Contains(x, s) })
+	case *types.AttributeValueMemberL:
+		return slices.ContainsFunc(t.Value, func(x types.AttributeValue) bool { return holds(x, s) })
+	case *types.AttributeValueMemberM:
+		for _, x := range t.Value {
+			if holds(x, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func str(it map[string]types.AttributeValue, name string) string {
+	v, _ := it[name].(*types.AttributeValueMemberS)
+	if v == nil {
+		return ""
+	}
+	return v.Value
 }
