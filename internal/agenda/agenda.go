@@ -45,14 +45,7 @@ type Store interface {
 // Service runs the agenda's use cases.
 type Service struct {
 	Store Store
-	Now   func() time.Time
-}
-
-func (s Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Now   lead.Clock // time.Now when nil
 }
 
 // View is a record as the API shows it: the record plus what is derived
@@ -122,7 +115,7 @@ func event(p account.Principal, action string, now time.Time, before, after *tas
 // Create adds a record to a lead. The assignee defaults to the author; the
 // record takes the account's timezone.
 func (s Service) Create(ctx context.Context, p account.Principal, leadID string, in task.Input) (View, error) {
-	now := s.now()
+	now := s.Now.UTC()
 	acct, err := s.Store.Account(ctx, p.TenantID)
 	if err != nil {
 		return View{}, err
@@ -167,7 +160,7 @@ func mayChange(p account.Principal, t task.Task) error {
 // Update edits a record; version > 0 is the If-Match (lead.ErrVersionMismatch
 // when stale).
 func (s Service) Update(ctx context.Context, p account.Principal, id string, version int64, in task.Input) (View, error) {
-	now := s.now()
+	now := s.Now.UTC()
 	types, err := s.typeIDs(ctx, p.TenantID)
 	if err != nil {
 		return View{}, err
@@ -204,7 +197,7 @@ func (s Service) Update(ctx context.Context, p account.Principal, id string, ver
 
 // Delete removes a record for good (done is not delete).
 func (s Service) Delete(ctx context.Context, p account.Principal, id string) error {
-	now := s.now()
+	now := s.Now.UTC()
 	_, err := s.Store.DeleteTask(ctx, p.TenantID, id, func(t task.Task) (lead.Event, error) {
 		if err := mayChange(p, t); err != nil {
 			return lead.Event{}, err
@@ -220,7 +213,7 @@ func (s Service) Get(ctx context.Context, p account.Principal, id string) (View,
 	if err != nil {
 		return View{}, err
 	}
-	return ViewOf(t, s.now()), nil
+	return ViewOf(t, s.Now.UTC()), nil
 }
 
 // OfLead lists a lead's records, pending first by due, then done.
@@ -229,7 +222,7 @@ func (s Service) OfLead(ctx context.Context, p account.Principal, leadID string)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Now.UTC()
 	out := make([]View, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, ViewOf(t, now))
@@ -322,7 +315,7 @@ func (s Service) Stats(ctx context.Context, p account.Principal, from, to string
 		return task.Stats{}, err
 	}
 	loc, _ := time.LoadLocation(zoneOf(acct))
-	today := s.now().In(loc)
+	today := s.Now.UTC().In(loc)
 	if from == "" {
 		from = time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, loc).Format(task.DateLayout)
 	}
@@ -337,5 +330,5 @@ func (s Service) Stats(ctx context.Context, p account.Principal, from, to string
 	if err != nil {
 		return task.Stats{}, err
 	}
-	return task.Summarize(from, to, records, s.now()), nil
+	return task.Summarize(from, to, records, s.Now.UTC()), nil
 }

@@ -14,7 +14,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/capture"
@@ -35,14 +34,7 @@ type Store interface {
 // Service runs the identity-key use cases.
 type Service struct {
 	Store Store
-	Now   func() time.Time
-}
-
-func (s Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Now   lead.Clock // time.Now when nil
 }
 
 func userActor(p account.Principal) lead.Actor { return lead.Actor{Type: lead.ActorUser, ID: p.UserID} }
@@ -75,7 +67,7 @@ func (s Service) PutKinds(ctx context.Context, p account.Principal, ifVersion in
 	if !p.IsAdmin() {
 		return nil, 0, lead.ErrForbidden
 	}
-	now := s.now()
+	now := s.Now.UTC()
 	a, err := s.Store.UpdateAccount(ctx, p.TenantID, ifVersion, func(a *account.Account) ([]lead.Event, error) {
 		kinds, err := lead.ValidateKinds(in, a.IdentityKinds)
 		if err != nil {
@@ -178,7 +170,7 @@ func (s Service) Create(ctx context.Context, p account.Principal, in CreateInput
 	if err := bad.Err(); err != nil {
 		return lead.Lead{}, err
 	}
-	now := s.now()
+	now := s.Now.UTC()
 	l, events, err := lead.NewManual(p.TenantID, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now),
 		lead.Manual{Name: name, Contact: contact, Keys: keys, OwnerID: owner}, ks, userActor(p), now)
 	if err != nil {
@@ -271,7 +263,7 @@ func (s Service) ChangeKeys(ctx context.Context, p account.Principal, leadID str
 	if len(add)+len(remove) > lead.MaxKeysPerRequest {
 		return lead.Lead{}, &lead.InvalidError{Errors: []lead.FieldError{{Field: "add", Code: "too_many", Detail: fmt.Sprintf("Change at most %d keys at once.", lead.MaxKeysPerRequest)}}}
 	}
-	actor, now := userActor(p), s.now()
+	actor, now := userActor(p), s.Now.UTC()
 	return s.Store.Update(ctx, p.TenantID, leadID, ifVersion, func(l *lead.Lead) ([]lead.Event, error) {
 		events := l.RemoveKeys(remove, actor, now)
 		added, err := l.AddKeys(add, ks, actor, now)

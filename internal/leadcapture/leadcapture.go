@@ -54,25 +54,18 @@ type Store interface {
 // store's transaction, so a committed capture never loses them.
 type Service struct {
 	Store Store
-	Now   func() time.Time // time.Now when nil
+	Now   lead.Clock // time.Now when nil
 }
 
 // maxAttempts bounds the read-decide-write rounds of one capture.
 const maxAttempts = 40
-
-func (s Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
 
 // Capture stores c for site: a new lead (Created) or an append to the
 // lead of the same person. Rate limits answer *lead.RateLimitedError, a
 // rotated site key account.ErrSiteKeyRevoked; errors a retry can fix
 // carry interface{ Retryable() bool }.
 func (s Service) Capture(ctx context.Context, site account.Site, c lead.Capture) (lead.CaptureResult, error) {
-	now := s.now()
+	now := s.Now.UTC()
 	tenant := site.TenantID
 	l, history := lead.New(tenant, lead.NewID(lead.PrefixLead, now), lead.NewID(lead.PrefixContact, now), c, now)
 	if c.Then != nil {

@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/lead"
@@ -38,14 +37,7 @@ type Store interface {
 // Service runs lead changes.
 type Service struct {
 	Store Store
-	Now   func() time.Time // time.Now when nil
-}
-
-func (s Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Now   lead.Clock // time.Now when nil
 }
 
 // Request is one change of one lead.
@@ -119,7 +111,7 @@ func (s Service) CheckGroups(ctx context.Context, tenantID, field string, ids []
 // Apply changes one lead in its own transaction as actor (authorization
 // already done): lead.Lead.Apply inside the store's optimistic update.
 func (s Service) Apply(ctx context.Context, tenantID string, actor lead.Actor, acct account.Account, req Request) (lead.Lead, error) {
-	now := s.now()
+	now := s.Now.UTC()
 	return s.Store.Update(ctx, tenantID, req.LeadID, req.IfVersion, func(l *lead.Lead) ([]lead.Event, error) {
 		events, err := l.Apply(req.Patch, actor, acct, now)
 		if len(req.Invalid) == 0 {
