@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, get, request, fieldErrorIn } from '../api/client';
 import { useMe, useUsers } from '../api/hooks';
 import { ENTRY_METHODS, STATES, type Account, type AssignmentRule, type AssignmentRules, type Site, type State } from '../api/types';
-import { Button, Empty, ErrorBox, Select, Spinner, Tabs, TextField, FormError } from '../ui';
+import { Button, Empty, ErrorBox, Select, Spinner, Tabs, TextField, FormError, SaveButton } from '../ui';
 import { IdentityKeysSettings } from './settings/IdentityKeys';
 import { TaskPresetsSettings } from './settings/TaskPresets';
 
@@ -121,10 +121,7 @@ function AccountSettings() {
         </p>
       )}
       {!stale && <FormError error={save.error} />}
-      <Button type="submit" variant="primary" disabled={save.isPending}>
-        {t('common.save')}
-      </Button>
-      {save.isSuccess && <span role="status">{t('common.saved')}</span>}
+      <SaveButton save={save} />
     </form>
   );
 }
@@ -374,10 +371,7 @@ function RulesSettings() {
       </ol>
       <Button onClick={() => setDraft([...draft, { name: '', strategy: 'round_robin', match: {}, agents: [] }])}>{t('rules.add')}</Button>
       {save.isError && <ErrorBox error={save.error} />}
-      <Button type="submit" variant="primary" disabled={save.isPending}>
-        {t('common.save')}
-      </Button>
-      {save.isSuccess && <span role="status">{t('common.saved')}</span>}
+      <SaveButton save={save} />
     </form>
   );
 }

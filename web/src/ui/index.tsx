@@ -221,6 +221,19 @@ export function ErrorBox({ error }: { error: unknown }) {
 }
 
 /** An error about the whole form: nothing when it is absent or names fields (those show next to them). */
+/** A form's submit button, and "Saved" once its mutation succeeded. */
+export function SaveButton({ save }: { save: { isPending: boolean; isSuccess: boolean } }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <Button type="submit" variant="primary" disabled={save.isPending}>
+        {t('common.save')}
+      </Button>
+      {save.isSuccess && <span role="status">{t('common.saved')}</span>}
+    </>
+  );
+}
+
 export function FormError({ error }: { error: unknown }) {
   if (!error || namesFields(error)) return null;
   return <ErrorBox error={error} />;

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, fieldErrorIn } from '../../api/client';
 import { isBuiltin, useKeyKinds, useSaveKeyKinds, type KeyKind } from '../../api/identity';
-import { Button, ErrorBox, FormError, Spinner, TextField } from '../../ui';
+import { Button, ErrorBox, FormError, Spinner, TextField, SaveButton } from '../../ui';
 
 interface Draft extends KeyKind {
   /** stored already: its name is its identity and stays as it is */
@@ -97,10 +97,7 @@ export function IdentityKeysSettings() {
         ) : (
           <FormError error={save.error} />
         )}
-        <Button type="submit" variant="primary" disabled={save.isPending}>
-          {t('common.save')}
-        </Button>
-        {save.isSuccess && <span role="status">{t('common.saved')}</span>}
+        <SaveButton save={save} />
       </form>
     </div>
   );

@@ -6,7 +6,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { fieldErrorIn, request } from '../../api/client';
 import { useTaskPresets, useTaskTypes, type Preset } from '../../api/tasks';
-import { Button, ErrorBox, FormError, Select, Spinner, TextArea, TextField } from '../../ui';
+import { Button, ErrorBox, FormError, Select, Spinner, TextArea, TextField, SaveButton } from '../../ui';
 
 /** A preset as the form edits it: due in N days as typed ("" for none). */
 export interface Draft extends Omit<Preset, 'due_in_days'> {
@@ -72,10 +72,7 @@ export function TaskPresetsSettings() {
       </ol>
       <Button onClick={() => setDraft([...draft, { id: '', label: '', description: '', days: '' }])}>{t('presetSettings.add')}</Button>
       <FormError error={save.error} />
-      <Button type="submit" variant="primary" disabled={save.isPending}>
-        {t('common.save')}
-      </Button>
-      {save.isSuccess && <span role="status">{t('common.saved')}</span>}
+      <SaveButton save={save} />
     </form>
   );
 }
