@@ -58,7 +58,7 @@ func (st *Store) Count(ctx context.Context, tenantID string, f lead.Filter, limi
 func indexDecides(f lead.Filter) bool {
 	f.CreatedFrom, f.CreatedTo = nil, nil
 	for _, sel := range selectivity {
-		if sel.value(f) != "" {
+		if indexed(sel.kind, sel.value(f)) {
 			sel.clear(&f)
 			break
 		}

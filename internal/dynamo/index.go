@@ -30,11 +30,26 @@ import (
 //
 // kinds: all, state, owner ("-" = unassigned), site, entry, source,
 // medium, campaign (folded, first and last touch), class, tag, group,
-// sentiment (the dominant polarity), ticket (each status with a ticket). So
-// every common filter is one index partition in each of the three list
-// orders, split into ixShards shards by a hash of the lead id so that no
-// index key takes every capture of a tenant; a list reads the shards in
-// parallel and merges them. IXQ entries hold the folded search tokens of
+// sentiment (the dominant polarity, unless neutral), ticket (each status
+// with a ticket, except finished). So every common filter is one index
+// partition, split into ixShards shards by a hash of the lead id so that
+// no index key takes every capture of a tenant; a list reads the shards in
+// parallel and merges them.
+//
+// Every entry is in the created order (GSI3). The name order (GSI4) is kept
+// only on the partitions of the console's toolbar — the unfiltered list,
+// state and owner — and the interaction order (GSI5) only on the
+// unfiltered list: every capture moves a lead in that order, and each
+// partition kept in it costs a delete and a put on the GSI (and, with ALL
+// projections, a rewrite of the entry's copies in the other two) per
+// capture. A list in the name or interaction order filtered by another
+// kind reads the unfiltered partition in that order and checks the filter
+// on each row, like any filter the index does not answer (bounded by
+// readBudget; short pages carry a cursor). The two values not indexed,
+// sentiment "neutral" and ticket "finished", are what most leads have
+// (every capture is a neutral, finished occurrence), so their partitions
+// would be nearly the unfiltered one: checking them on the rows of "all"
+// reads about one entry per row. IXQ entries hold the folded search tokens of
 // name, e-mail and phone (prefix search), partitioned by their first rune
 // (a search reads the partition of its prefix's) and sharded the same way:
 // a phone token of every lead starts with its country code. The SK prefix "~" sorts after every other
@@ -59,6 +74,33 @@ const (
 	// ixShards is how many partitions each list index is split into.
 	ixShards = 2
 )
+
+// orderKinds are the kinds whose entries are in the name (GSI4) and the
+// interaction (GSI5) orders.
+var (
+	nameOrderKinds         = []string{"all", "state", "owner"}
+	interactionsOrderKinds = []string{"all"}
+)
+
+// ordered reports whether entries of index key k ("<kind>#<value>" or
+// "all") are in an order kept only for kinds.
+func ordered(k string, kinds []string) bool {
+	kind, _, _ := strings.Cut(k, "#")
+	return slices.Contains(kinds, kind)
+}
+
+// indexed reports whether a value of kind has its own index partition.
+func indexed(kind, v string) bool {
+	switch {
+	case v == "":
+		return false
+	case kind == "sentiment":
+		return v != lead.PolarityNeutral
+	case kind == "ticket":
+		return v != lead.TicketFinished
+	}
+	return true
+}
 
 // nameSep sorts below every printable character, so "ana" < "ana b".
 const nameSep = "\x01"
@@ -118,7 +160,7 @@ func indexKeys(l lead.Lead) []string {
 	}
 	var keys []string
 	add := func(kind, v string) {
-		if v == "" {
+		if !indexed(kind, v) {
 			return
 		}
 		k := kind + "#" + v
@@ -169,12 +211,17 @@ func indexEntries(l lead.Lead) map[string]map[string]types.AttributeValue {
 	out := map[string]map[string]types.AttributeValue{}
 	for _, k := range indexKeys(l) {
 		ipk := ixPK(tenant, k, shard)
-		out[skIndex+k] = map[string]types.AttributeValue{
+		e := map[string]types.AttributeValue{
 			AttrPK: s(pk), AttrSK: s(skIndex + k),
 			AttrGSI3PK: s(ipk), AttrGSI3SK: s(createdKey(l)),
-			AttrGSI4PK: s(ipk), AttrGSI4SK: s(nameKey(l)),
-			AttrGSI5PK: s(ipk), AttrGSI5SK: s(interactionsKey(l)),
 		}
+		if ordered(k, nameOrderKinds) {
+			e[AttrGSI4PK], e[AttrGSI4SK] = s(ipk), s(nameKey(l))
+		}
+		if ordered(k, interactionsOrderKinds) {
+			e[AttrGSI5PK], e[AttrGSI5SK] = s(ipk), s(interactionsKey(l))
+		}
+		out[skIndex+k] = e
 	}
 	for _, t := range searchKeys(l) {
 		out[skSearch+t] = map[string]types.AttributeValue{

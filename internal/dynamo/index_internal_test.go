@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,72 @@ func TestIndexWritesOnlyMovedEntries(t *testing.T) {
 	repeat := base
 	repeat.Interactions = 2
 	p, d := count(&base, repeat)
-	if len(p) != len(indexKeys(base)) || len(d) != 0 {
-		t.Errorf("interaction count: puts %v, deletes %v; want every list entry (its GSI5 key) and no search entry", p, d)
+	if len(p) != 1 || p[0] != skIndex+"all" || len(d) != 0 {
+		t.Errorf("interaction count: puts %v, deletes %v; want only the unfiltered entry (the one in the interaction order)", p, d)
+	}
+
+	renamed := base
+	renamed.Name = "Ana Lima"
+	p, _ = count(&base, renamed)
+	for _, k := range []string{"all", "state#new", "owner#-"} {
+		if !slices.Contains(p, skIndex+k) {
+			t.Errorf("rename: puts %v, want %s (in the name order)", p, k)
+		}
+	}
+	if slices.Contains(p, skIndex+"tag#vip") {
+		t.Errorf("rename rewrote tag#vip, which is not in the name order: %v", p)
+	}
+}
+
+// Issue 13: which entries are in which order, and the two values left to
+// the unfiltered partition.
+func TestIndexEntriesOrdersAndUnindexedValues(t *testing.T) {
+	l := lead.Lead{ID: "ld_02", TenantID: "acme", Name: "Bia", State: lead.StateNew, CreatedAt: time.Now(),
+		Tags: []string{"vip"}, Occurrences: lead.Occurrences{Neutral: 3}, Tickets: lead.Tickets{Open: 1, Finished: 2}}
+	es := indexEntries(l)
+	for sk, e := range es {
+		if !strings.HasPrefix(sk, skIndex) {
+			continue
+		}
+		k := strings.TrimPrefix(sk, skIndex)
+		_, name := e[AttrGSI4PK]
+		_, inter := e[AttrGSI5PK]
+		if _, created := e[AttrGSI3PK]; !created {
+			t.Errorf("%s: not in the created order", k)
+		}
+		if want := k == "all" || strings.HasPrefix(k, "state#") || strings.HasPrefix(k, "owner#"); name != want {
+			t.Errorf("%s: in the name order = %v, want %v", k, name, want)
+		}
+		if inter != (k == "all") {
+			t.Errorf("%s: in the interaction order = %v, want only all", k, inter)
+		}
+	}
+	for _, k := range []string{"sentiment#neutral", "ticket#finished"} {
+		if _, ok := es[skIndex+k]; ok {
+			t.Errorf("%s has an entry; it is left to the unfiltered partition", k)
+		}
+	}
+	if _, ok := es[skIndex+"ticket#open"]; !ok {
+		t.Error("ticket#open has no entry")
+	}
+
+	plans := []struct {
+		q    lead.Query
+		want string
+	}{
+		{lead.Query{Filter: lead.Filter{Tag: "vip"}}, "tag#vip"},
+		{lead.Query{Filter: lead.Filter{Tag: "vip"}, Sort: lead.SortName}, "all"},
+		{lead.Query{Filter: lead.Filter{Tag: "vip", State: lead.StateNew}, Sort: lead.SortName}, "state#new"},
+		{lead.Query{Filter: lead.Filter{State: lead.StateNew}, Sort: lead.SortMostInteractions}, "all"},
+		{lead.Query{Filter: lead.Filter{Sentiment: lead.PolarityNeutral}}, "all"},
+		{lead.Query{Filter: lead.Filter{TicketStatus: lead.TicketFinished, State: lead.StateSale}}, "state#sale"},
+	}
+	for _, c := range plans {
+		if got := planFor("acme", c.q).pks[0]; got != ixPK("acme", c.want, 0) {
+			t.Errorf("plan %+v reads %s, want the %s partition", c.q, got, c.want)
+		}
+	}
+	if indexDecides(lead.Filter{Sentiment: lead.PolarityNeutral}) {
+		t.Error("a neutral-sentiment count is decided by the index, which has no such partition")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -77,9 +78,17 @@ func planFor(tenant string, q lead.Query) plan {
 			search:  p,
 		}
 	}
+	// The kinds whose partitions are in the query's order.
+	var kinds []string
+	switch q.SortOrDefault() {
+	case lead.SortName:
+		kinds = nameOrderKinds
+	case lead.SortMostInteractions, lead.SortOccurrencesDesc, lead.SortLeastInteractions, lead.SortOccurrences:
+		kinds = interactionsOrderKinds
+	}
 	k := "all"
 	for _, sel := range selectivity {
-		if v := sel.value(f); v != "" {
+		if v := sel.value(f); indexed(sel.kind, v) && (kinds == nil || slices.Contains(kinds, sel.kind)) {
 			k = sel.kind + "#" + v
 			break
 		}

@@ -64,6 +64,8 @@ func benchFilters(b *testing.B, e *env, tenant string) {
 		{"all_most_interactions", lead.Query{Sort: lead.SortMostInteractions}},
 		{"state", lead.Query{Filter: lead.Filter{State: lead.StateInProgress}}},
 		{"owner", lead.Query{Filter: lead.Filter{Owner: "usr_3"}}},
+		{"owner_name", lead.Query{Filter: lead.Filter{Owner: "usr_3"}, Sort: lead.SortName}},
+		{"campaign_name", lead.Query{Filter: lead.Filter{Campaign: "camp7"}, Sort: lead.SortName}},
 		{"unassigned", lead.Query{Filter: lead.Filter{Owner: lead.OwnerUnassigned}}},
 		{"campaign", lead.Query{Filter: lead.Filter{Campaign: "camp7"}}},
 		{"tag", lead.Query{Filter: lead.Filter{Tag: "vip"}}},
