@@ -25,11 +25,16 @@ import (
 // resumes where it was; every step is idempotent, so running it again
 // changes nothing.
 //
+// The progress item is versioned by the entries' shape: v2 was keys-only
+// sharded entries, v3 keeps the name and interaction orders only where
+// index.go says and drops the neutral-sentiment and finished-ticket
+// entries. A table a v2 run finished walks again under v3.
+//
 //	PK          SK             what
-//	MIGRATION   INDEX#v2       backfill progress: last (Scan position), done, leads
+//	MIGRATION   INDEX#v3       backfill progress: last (Scan position), done, leads
 const (
 	pkMigration      = "MIGRATION"
-	skIndexMigration = "INDEX#v2"
+	skIndexMigration = "INDEX#v3"
 
 	oldIndexFrom = "IX#" // old entries: IX#<kind>#<v> and IXQ#<token>
 	oldIndexTo   = "IXR"

@@ -104,3 +104,46 @@ func TestBackfillIndexUpgradesOldShape(t *testing.T) {
 		t.Errorf("lists after second run %v, want %v", got, want)
 	}
 }
+
+// Issue 13: a table a v2 backfill finished (every entry in all three
+// orders, neutral-sentiment and finished-ticket entries) walks again under
+// v3 and ends with exactly the entries index.go writes today.
+func TestBackfillIndexUpgradesV2Entries(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	var leads []lead.Lead
+	for i, name := range []string{"Ana Lima", "Bruno Reis", "Carla Dias"} {
+		at := now.Add(-time.Duration(i) * time.Minute)
+		leads = append(leads, lead.Lead{
+			ID: lead.NewID(lead.PrefixLead, at), TenantID: e.site.TenantID, ContactID: fmt.Sprintf("ct_v2_%d", i), Name: name,
+			State: lead.StateNew, EntryMethod: lead.EntryChatbot, SiteID: e.site.ID, Interactions: 1 + i, Tags: []string{"vip"},
+			Occurrences: lead.Occurrences{Neutral: 1 + i}, Tickets: lead.Tickets{Finished: 1, Open: i % 2},
+			Version: 1, CreatedAt: at, UpdatedAt: at,
+		})
+	}
+	if err := e.store.SeedLeads(ctx, leads); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leads {
+		if err := dynamo.WriteV2ShapeIndex(ctx, e.store, l); err != nil {
+			t.Fatal(err)
+		}
+		if cur, err := dynamo.IndexEntriesCurrent(ctx, e.store, l); err != nil || cur {
+			t.Fatalf("v2 entries of %s read as current (%v, %v): the test would show nothing", l.Name, cur, err)
+		}
+	}
+	r, err := e.store.BackfillIndex(ctx, dynamo.BackfillOptions{Restart: true})
+	if err != nil || !r.Done || r.Changed < len(leads) {
+		t.Fatalf("backfill: %+v, %v; want the %d leads rewritten", r, err, len(leads))
+	}
+	for _, l := range leads {
+		if cur, err := dynamo.IndexEntriesCurrent(ctx, e.store, l); err != nil || !cur {
+			t.Errorf("%s after the backfill: entries current = %v, %v", l.Name, cur, err)
+		}
+	}
+	p, err := e.store.List(ctx, e.site.TenantID, lead.Query{Filter: lead.Filter{Tag: "vip", Sentiment: lead.PolarityNeutral}, Sort: lead.SortName}, "", 20)
+	if err != nil || len(p.Items) != 3 || p.Items[0].Name != "Ana Lima" || p.Items[2].Name != "Carla Dias" {
+		t.Errorf("vip, neutral, by name after the backfill: %v, %v", p.Items, err)
+	}
+}

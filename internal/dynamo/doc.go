@@ -35,7 +35,7 @@
 //	T#<tenant>#LEAD#<lead_id>            TASK#<task_id>           agenda record (GSI2 my tasks, GSI3 statistics; see tasks.go)
 //	T#<tenant>#LEAD#<lead_id>            REMIND#<task_id>         its pending reminder (GSI2 REMIND#<n>; see reminders.go)
 //	T#<tenant>#DUENOW#<user_id>          <task_id>                due-now notification of a fired reminder (reminders.go)
-//	MIGRATION                            INDEX#v2                 list-index backfill progress (backfill.go)
+//	MIGRATION                            INDEX#v3                 list-index backfill progress (backfill.go)
 //	T#<tenant>#INT#<interaction_id>      META / MSG#… / EVT#…     interaction, its messages and events (interactions.go)
 //	T#<tenant>#INTX#<channel>#<ext_id>   KEY                      interaction upsert key → interaction_id
 //	T#<tenant>#PROTO#<protocol>          KEY                      protocol number → interaction_id (unique)

@@ -66,3 +66,46 @@ func WriteOldShapeIndex(ctx context.Context, st *Store, l lead.Lead) error {
 	}
 	return st.batchWrite(ctx, "old-shape index", reqs)
 }
+
+// WriteV2ShapeIndex gives a lead the entries of the v2 shape (keys-only,
+// sharded, every entry in all three orders, neutral-sentiment and
+// finished-ticket entries included): what BackfillIndex's v3 upgrades.
+func WriteV2ShapeIndex(ctx context.Context, st *Store, l lead.Lead) error {
+	pk, shard := leadPK(l.TenantID, l.ID), ixShard(l.ID)
+	keys := indexKeys(l)
+	if d := l.Occurrences.Dominant(); d == lead.PolarityNeutral {
+		keys = append(keys, "sentiment#"+d)
+	}
+	if l.Tickets.Finished > 0 {
+		keys = append(keys, "ticket#"+lead.TicketFinished)
+	}
+	var reqs []types.WriteRequest
+	for _, k := range keys {
+		ipk := s(ixPK(l.TenantID, k, shard))
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+			AttrPK: s(pk), AttrSK: s(skIndex + k),
+			AttrGSI3PK: ipk, AttrGSI3SK: s(createdKey(l)), AttrGSI4PK: ipk, AttrGSI4SK: s(nameKey(l)),
+			AttrGSI5PK: ipk, AttrGSI5SK: s(interactionsKey(l)),
+		}}})
+	}
+	return st.batchWrite(ctx, "v2-shape index", reqs)
+}
+
+// IndexEntriesCurrent reports whether a lead's stored entries are exactly
+// the ones its META implies now.
+func IndexEntriesCurrent(ctx context.Context, st *Store, l lead.Lead) (bool, error) {
+	have, old, err := st.entriesOf(ctx, leadPK(l.TenantID, l.ID))
+	if err != nil || len(old) > 0 {
+		return false, err
+	}
+	want := indexEntries(l)
+	if len(have) != len(want) {
+		return false, nil
+	}
+	for sk, e := range want {
+		if h, ok := have[sk]; !ok || !sameEntry(h, e) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
