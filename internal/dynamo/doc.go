@@ -48,6 +48,8 @@
 //     nothing but the public site key, and that key is how it finds its
 //     tenant. The item holds a full copy of the site (written in the same
 //     transaction as the site item), so resolving a key is one GetItem.
+//     Its guard items (SITEKEY#<key>#<n>) carry no tenant either: they
+//     exist only as tombstones of a rotated key.
 //   - A lead and everything that belongs to it share one partition, so the
 //     detail screen is one Query; its index entries sort last ("~"), so
 //     that Query stops before them. Note and event ids are ULIDs, so SK order
