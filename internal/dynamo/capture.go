@@ -81,9 +81,9 @@ func (st *Store) createLead(ctx context.Context, site account.Site, w lead.Captu
 	}
 	rlIdx := -1 // trusted captures (ads webhooks) have no per-IP limit
 	if !c.Trusted {
-		items = append(items, st.siteKeyCheck(site)) // at rlIdx-1
+		items = append(items, st.siteKeyCheck(site, timeline.i.ID)) // at rlIdx-1
 		rlIdx = len(items)
-		items = append(items, rl...)
+		items = append(items, rl)
 	}
 	evs, err := st.eventItems(tenant, l.ID, w.Events, now)
 	if err != nil {
@@ -137,10 +137,17 @@ func (st *Store) createLead(ctx context.Context, site account.Site, w lead.Captu
 // revoked site key (the check at rlIdx-1) is an error; the rate limit (at
 // rlIdx) and the keys found taken (keyIdx: item index → key, with what the
 // cancelled put said of the holder) go in the outcome. The reasons come
-// back for the caller's own reading.
+// back for the caller's own reading. A rate-limit item found past its TTL
+// is dropped and the transaction run again (see ratelimit.go).
 func (st *Store) captureTransact(ctx context.Context, items []types.TransactWriteItem, overflow []map[string]types.AttributeValue,
 	keyIdx map[int]lead.IdentityKey, rlIdx int, now time.Time) (lead.CaptureOutcome, []types.CancellationReason, error) {
 	reasons, err := st.transact(ctx, items)
+	if err == nil && rlIdx >= 0 && failed(reasons, rlIdx) && rateItemExpired(reasons[rlIdx].Item, now) {
+		if err := st.dropExpiredRateItem(ctx, items[rlIdx].Update, now); err != nil {
+			return lead.CaptureOutcome{}, nil, err
+		}
+		reasons, err = st.transact(ctx, items)
+	}
 	if err != nil {
 		return lead.CaptureOutcome{}, nil, err
 	}
@@ -264,9 +271,9 @@ func (st *Store) repeatItems(tenant string, site account.Site, c lead.Capture, f
 	items = append(items, st.duplicateItems(tenant, l.ID, dups)...)
 	rlIdx = -1
 	if !c.Trusted {
-		items = append(items, st.siteKeyCheck(site)) // at rlIdx-1
+		items = append(items, st.siteKeyCheck(site, timeline.i.ID)) // at rlIdx-1
 		rlIdx = len(items)
-		items = append(items, st.rateLimit(site, c, now)...)
+		items = append(items, st.rateLimit(site, c, now))
 	}
 	for _, ev := range events {
 		it, err := item(ev, leadPK(tenant, l.ID), skEvent+ev.ID)
@@ -410,19 +417,6 @@ func (st *Store) keyOwner(ctx context.Context, tenant string, k lead.IdentityKey
 		return "", err
 	}
 	return str(out.Item, "lead_id"), nil
-}
-
-// siteKeyCheck fails the capture transaction (account.ErrSiteKeyRevoked)
-// when site.Key's lookup item is gone: the key was rotated, and another
-// instance's site cache may still hold it, so the capture transaction
-// checks the key itself and stores nothing.
-func (st *Store) siteKeyCheck(site account.Site) types.TransactWriteItem {
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: st.table, Key: key(siteKeyPK(site.Key), skSiteKey),
-		ConditionExpression:       aws.String("#id = :id"),
-		ExpressionAttributeNames:  map[string]string{"#id": "id"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": s(site.ID)},
-	}}
 }
 
 func leadItem(l lead.Lead) (map[string]types.AttributeValue, error) {

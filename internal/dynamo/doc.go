@@ -12,14 +12,15 @@
 //	T#<tenant>                           SITE#<site_id>           site
 //	T#<tenant>                           USER#<user_id>           console user
 //	SITEKEY#<key>                        SITEKEY                  copy of the site, by public key
+//	SITEKEY#<key>#<0-7>                  GUARD                    revoked-key tombstone a capture checks, one of 8 by hash (ttl; see sitekey.go)
 //	T#<tenant>#LEAD#<lead_id>            META                     the lead
 //	T#<tenant>#LEAD#<lead_id>            NOTE#<note_id>           note
 //	T#<tenant>#LEAD#<lead_id>            EVT#<event_id>           history entry
 //	T#<tenant>#LEAD#<lead_id>            MSG#<at>#<hash12>        conversation message
 //	T#<tenant>#KEY#<kind>#<value>        KEY                      identity key → lead_id, contact_id
 //	T#<tenant>#KEY#<kind>#<value>        LEAD#<lead_id>           key of a non-unique account kind, one per lead (identity.go)
-//	T#<tenant>#RL#<site_id>#<ip>         <15-s slice>             sliding-window rate-limit counter n (ttl; see ratelimit.go)
-//	T#<tenant>#RL#key#<api_key_id>       <15-s slice>             the same, per API key
+//	T#<tenant>#RL#<site_id>#<ip>         RL                       sliding-window rate-limit counters w<slice> (ttl; see ratelimit.go)
+//	T#<tenant>#RL#key#<api_key_id>       RL                       the same, per API key
 //	T#<tenant>                           APIKEY#<id>              account API key (hash of the secret, never the secret)
 //	APIKEYHASH#<sha256>                  APIKEY                   copy of the API key, by the hash of its secret
 //	T#<tenant>#LEAD#<lead_id>            ~IX#<kind>#<value>       list-index entry, keys only (GSI3/4/5, sharded; see index.go)
@@ -47,6 +48,8 @@
 //     nothing but the public site key, and that key is how it finds its
 //     tenant. The item holds a full copy of the site (written in the same
 //     transaction as the site item), so resolving a key is one GetItem.
+//     Its guard items (SITEKEY#<key>#<n>) carry no tenant either: they
+//     exist only as tombstones of a rotated key.
 //   - A lead and everything that belongs to it share one partition, so the
 //     detail screen is one Query; its index entries sort last ("~"), so
 //     that Query stops before them. Note and event ids are ULIDs, so SK order
@@ -60,8 +63,12 @@
 //     transaction as the lead. Two concurrent captures of the same person
 //     cannot both create a lead: one transaction wins, the other is
 //     cancelled and its cancellation reasons (ALL_OLD) name the winner.
-//   - The rate-limit counter is updated in the capture transaction itself,
-//     so a refused capture writes nothing and an accepted one counts once.
+//   - The rate-limit counters are updated in the capture transaction itself,
+//     so a refused capture writes nothing and an accepted one counts once;
+//     they are attributes of one item per subject (2 WCU a capture).
+//   - The capture transaction checks that its site key was not revoked on
+//     one of 8 guard items, not on the lookup item: no key shared by a
+//     site's captures takes more than a fraction of a WCU per capture.
 //   - Lists read the list indexes (GSI3/4/5, index.go); GSI1, which once
 //     held every lead by created time, was read by nothing and is gone.
 //   - GSI2 is the due-time index: scheduled changes in partitions DUE#<n>

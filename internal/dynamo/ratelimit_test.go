@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/internal/capacity"
 	"github.com/leadflow/leadflow/internal/dynamo"
 	"github.com/leadflow/leadflow/internal/lead"
 )
@@ -143,5 +149,66 @@ func TestRateLimitPerAPIKey(t *testing.T) {
 	// The site's visitor limit is untouched by the key's captures.
 	if captureAt(t, e, capture(""), 11) {
 		t.Error("a visitor was limited by an API key's captures")
+	}
+}
+
+// Issue 13: a subject's counters are one item of its partition (one write
+// of 1 KB or less, 2 WCU a capture), however many slices go by: a capture
+// removes the windows nobody reads any more, and an item past its TTL that
+// DynamoDB has not deleted yet (Local never does) is started over, not
+// grown. The limit holds after each gap.
+func TestRateLimitKeepsOneSmallCounterItem(t *testing.T) {
+	const limit = 5 // a window spans 5 slices: one capture a slice is never refused
+	now := time.Date(2026, 11, 20, 14, 0, 7, 0, time.UTC)
+	e := newEnv(t, dynamo.WithClock(func() time.Time { return now }))
+	e.site.RateLimitPerMinute = limit
+	c := capture("")
+	pk := "T#" + e.site.TenantID + "#RL#" + e.site.ID + "#" + c.Touch.IP
+	check := func(when string) {
+		t.Helper()
+		out, err := e.client.Query(context.Background(), &dynamodb.QueryInput{
+			TableName: aws.String(e.table), KeyConditionExpression: aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Items) != 1 {
+			t.Fatalf("%s: %d counter items, want 1", when, len(out.Items))
+		}
+		it := out.Items[0]
+		windows := 0
+		for a := range it {
+			if strings.HasPrefix(a, "w") {
+				windows++
+			}
+		}
+		if windows > 6 || capacity.ItemSize(it) > 1024 {
+			t.Fatalf("%s: %d windows, %d bytes; want at most a minute and two slices' windows, under 1 KB: %v",
+				when, windows, capacity.ItemSize(it), it)
+		}
+	}
+	i := 0
+	// One capture a slice for five minutes: never limited, one item.
+	for range 20 {
+		if captureAt(t, e, c, i) {
+			t.Fatalf("capture %d at one a slice refused (limit %d/min)", i, limit)
+		}
+		check(now.Format(time.TimeOnly))
+		i++
+		now = now.Add(15 * time.Second)
+	}
+	// Gaps past the item's TTL (the item is still there), then a burst:
+	// the limit counts from zero and holds.
+	for _, gap := range []time.Duration{3 * time.Minute, 2 * time.Hour, 90 * time.Second} {
+		now = now.Add(gap)
+		for k := range limit + 1 {
+			limited := captureAt(t, e, c, i)
+			i++
+			if limited != (k == limit) {
+				t.Fatalf("after a %v gap, capture %d of the burst: limited = %v (limit %d)", gap, k+1, limited, limit)
+			}
+		}
+		check("after a " + gap.String() + " gap")
 	}
 }

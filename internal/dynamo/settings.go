@@ -86,8 +86,9 @@ func (st *Store) CreateSite(ctx context.Context, site account.Site, evs []lead.E
 
 // UpdateSite applies change to a stored site with its audit entries in one
 // transaction conditional on the version read. When the key changes, the
-// new key's lookup item is created and the old one deleted in the same
-// transaction, so the old key resolves to nothing from then on.
+// new key's lookup item is created, the old one deleted and the old key
+// revoked (sitekey.go) in the same transaction, so the old key resolves to
+// nothing from then on and an instance that still caches it stores nothing.
 func (st *Store) UpdateSite(ctx context.Context, tenantID, siteID string, change func(*account.Site) ([]lead.Event, error)) (account.Site, error) {
 	old, err := st.Site(ctx, tenantID, siteID)
 	if err != nil {
@@ -116,6 +117,7 @@ func (st *Store) UpdateSite(ctx context.Context, tenantID, siteID string, change
 		items = append(items,
 			types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: lookup, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 			types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(siteKeyPK(old.Key), skSiteKey)}})
+		items = append(items, st.siteKeyRotation(old.Key, site.Key, st.now())...)
 	} else {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: lookup}})
 	}

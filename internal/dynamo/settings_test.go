@@ -3,8 +3,14 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/internal/account"
 	"github.com/leadflow/leadflow/internal/dynamo"
@@ -68,4 +74,64 @@ func TestRotatedSiteKeyFailsOnAStaleCache(t *testing.T) {
 	if err != nil || len(audit) != 2 || audit[0].Field != "key" || audit[1].Field != "name" {
 		t.Errorf("audit %+v (%v)", audit, err)
 	}
+}
+
+// Issue 13: the site-key check is spread over dynamo.SiteGuards guard items
+// (no key shared by a site's captures takes a write on each), and a rotated
+// key is refused whichever guard a capture hits. Guards that were never
+// written pass (no backfill); setting a revoked key again lifts its
+// tombstones.
+func TestRotatedSiteKeyRefusedOnEveryGuard(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ids := map[int]string{} // guard → a capture id that hashes to it
+	for i := 0; len(ids) < dynamo.SiteGuards; i++ {
+		id := fmt.Sprintf("int_%d", i)
+		if _, ok := ids[dynamo.SiteGuardOf(id)]; !ok {
+			ids[dynamo.SiteGuardOf(id)] = id
+		}
+	}
+	checkAll := func(site account.Site, want error) {
+		t.Helper()
+		for g, id := range ids {
+			if err := dynamo.CheckSiteKey(ctx, e.store, site, id); !errors.Is(err, want) {
+				t.Errorf("key %s, guard %d: %v, want %v", site.Key, g, err, want)
+			}
+		}
+	}
+	old := e.site
+	checkAll(old, nil)
+
+	rotated, err := e.store.UpdateSite(ctx, old.TenantID, old.ID, func(s *account.Site) ([]lead.Event, error) {
+		s.Key = "pk_rotated_" + old.ID
+		return []lead.Event{{Action: "site_key_rotated", Field: "key"}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAll(old, account.ErrSiteKeyRevoked)
+	checkAll(rotated, nil)
+
+	// A tombstone outlives every cached copy of the old site (30 s).
+	out, err := e.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.table), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "SITEKEY#" + old.Key + "#0"}, "SK": &types.AttributeValueMemberS{Value: "GUARD"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ttl int64
+	if v, ok := out.Item["ttl"].(*types.AttributeValueMemberN); ok {
+		ttl, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	if ttl < time.Now().Add(time.Hour).Unix() {
+		t.Errorf("tombstone ttl %d: expires within the hour (item %v)", ttl, out.Item)
+	}
+
+	// The old key set again (a re-seeded site) works again; the key it
+	// replaced is revoked in turn.
+	if err := e.store.PutSite(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	checkAll(old, nil)
+	checkAll(rotated, account.ErrSiteKeyRevoked)
 }

@@ -112,8 +112,8 @@ func (st *Store) User(ctx context.Context, tenantID, userID string) (account.Use
 }
 
 // PutSite creates or replaces a site and its public-key lookup item in one
-// transaction. When the key changed, the old lookup item is deleted in the
-// same transaction.
+// transaction. When the key changed, the old lookup item is deleted and the
+// old key revoked (sitekey.go) in the same transaction.
 func (st *Store) PutSite(ctx context.Context, site account.Site) error {
 	siteItem, err := item(site, tenantPK(site.TenantID), skSite+site.ID)
 	if err != nil {
@@ -136,6 +136,7 @@ func (st *Store) PutSite(ctx context.Context, site account.Site) error {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
 			TableName: st.table, Key: key(siteKeyPK(old.Key), skSiteKey),
 		}})
+		items = append(items, st.siteKeyRotation(old.Key, site.Key, st.now())...)
 	}
 	if _, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 		return fmt.Errorf("put site %s: %w", site.ID, err)
