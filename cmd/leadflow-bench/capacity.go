@@ -125,7 +125,7 @@ func (b *bench) capacityModel(ctx context.Context) error {
 	}
 	for _, o := range capacityOps {
 		emit(Result{Name: "capacity: " + o.Name, Value: round1(o.WCU), Unit: "WCU/op",
-			Note: fmt.Sprintf("%.1f RCU/op; hottest key %s %s: %.2f units/op; max %.0f/s per tenant", o.RCU, o.Hottest.Target, keyPattern(o.Hottest.Key), o.Hottest.Units, o.MaxRate())})
+			Note: fmt.Sprintf("%.1f RCU/op; hottest shared key %s %s: %.2f units/op; max %.0f/s per tenant", o.RCU, o.Hottest.Target, keyPattern(o.Hottest.Key), o.Hottest.Units, o.MaxRate())})
 	}
 	return nil
 }
@@ -182,13 +182,19 @@ func capacityMarkdown() string {
 	var b strings.Builder
 	b.WriteString("\n## 3. Capacity model (`make bench`)\n\n")
 	fmt.Fprintf(&b, "Each step ran %d times through the HTTP handler on DynamoDB Local; every request priced by `internal/capacity` as DynamoDB bills it "+
-		"(1 KB write / 4 KB read rounding, transactions ×2, every GSI's projected entry) and filed under its partition-key value. "+
-		"*Hottest key* is the key (table or GSI) that takes the most units per run over all runs: a key every run shares (a tenant-wide index partition) "+
-		"shows its full cost; a key of one lead its cost divided by the runs. *Max/s per tenant* is 1,000 WCU/s and 3,000 RCU/s per key divided by the "+
-		"hottest key's units. Requests a refusal ended (a failed condition, a cancelled transaction) are not priced.\n\n", capacityRuns)
-	b.WriteString("| operation | requests | WCU | of which table | RCU | hottest key | units/op on it | max/s per tenant |\n|---|---:|---:|---:|---:|---|---:|---:|\n")
+		"(1 KB write / 4 KB read rounding, transactions ×2 — index entries of a transaction counted ×2 too, an upper bound — every GSI's projected entry) "+
+		"and filed under its partition-key value. *Hottest shared key* is the key (table or GSI) that takes the most units per run among the keys "+
+		"several runs share: what bounds one tenant's rate. A hash-sharded key (`…#<n shards>`) counts as its shards' average, the load each takes "+
+		"under a long stream of runs. *Own key* is the key a run alone writes most (its own lead's partition): another run writes another one, so it "+
+		"bounds that one lead, not the tenant. *Max/s per tenant* is 1,000 WCU/s and 3,000 RCU/s per key divided by the hottest shared key's units. "+
+		"Requests a refusal ended (a failed condition, a cancelled transaction) are not priced.\n\n", capacityRuns)
+	b.WriteString("| operation | requests | WCU | of which table | RCU | hottest shared key | units/op on it | max/s per tenant | own key (units) |\n|---|---:|---:|---:|---:|---|---:|---:|---|\n")
 	for _, o := range capacityOps {
-		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %s `%s` | %.2f | %.0f |\n", o.Name, o.Requests, o.WCU, o.TableWCU, o.RCU, o.Hottest.Target, keyPattern(o.Hottest.Key), o.Hottest.Units, o.MaxRate())
+		own := "—"
+		if o.Own.Units > 0 {
+			own = fmt.Sprintf("%s `%s` (%.1f)", o.Own.Target, keyPattern(o.Own.Key), o.Own.Units)
+		}
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %s `%s` | %.2f | %.0f | %s |\n", o.Name, o.Requests, o.WCU, o.TableWCU, o.RCU, o.Hottest.Target, keyPattern(o.Hottest.Key), o.Hottest.Units, o.MaxRate(), own)
 	}
 	return b.String()
 }

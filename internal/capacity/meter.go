@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -35,7 +36,8 @@ type opStats struct {
 	runs     int
 	wcu, rcu float64
 	tableWCU float64
-	keys     map[string]float64 // "target\x00key" -> units (WCU and RCU apart: see keyOf)
+	keys     map[string]float64      // "target\x00key" -> units (WCU and RCU apart: see keyOf)
+	touched  map[string]map[int]bool // same keys -> the runs that touched them
 	calls    int
 }
 
@@ -55,7 +57,7 @@ func (m *Meter) Start(op string) {
 	}
 	st := m.ops[op]
 	if st == nil {
-		st = &opStats{keys: map[string]float64{}}
+		st = &opStats{keys: map[string]float64{}, touched: map[string]map[int]bool{}}
 		m.ops[op] = st
 	}
 	st.runs++
@@ -278,7 +280,12 @@ func (m *Meter) file(charges []Charge, isWrite bool) {
 		} else {
 			st.rcu += c.Units
 		}
-		st.keys[kind+"\x00"+c.Target+"\x00"+c.Key] += c.Units
+		k := kind + "\x00" + c.Target + "\x00" + c.Key
+		st.keys[k] += c.Units
+		if st.touched[k] == nil {
+			st.touched[k] = map[int]bool{}
+		}
+		st.touched[k][st.runs] = true
 	}
 }
 
@@ -289,16 +296,23 @@ type Op struct {
 	Requests float64 // DynamoDB requests per run
 	WCU, RCU float64 // per run, all indexes included
 	TableWCU float64 // per run, the base table alone (what DynamoDB Local reports)
-	// Hottest is the partition-key value (table or index) that takes the
-	// most units per run, counting every run that touched it: a key shared
-	// by every run (a tenant-wide index partition) shows its full per-run
-	// cost; a key of one lead shows its cost divided by the runs.
+	// Hottest is the partition key (table or index) that takes the most
+	// units per run among the keys runs share: what bounds how many runs
+	// one tenant can make per second. A key only one run touched (the new
+	// lead's own partition) is not shared: another run writes another
+	// lead's. A hash-sharded key (".../<n>", several n seen) counts as its
+	// shards' average, the load each takes under a long stream of runs
+	// (sampled: 10 runs can hash 7 of 10 leads to one of two shards).
 	Hottest      HotKey
 	HottestRead  HotKey
 	HottestWrite HotKey
+	// Own is the key one run alone spends the most on (its own lead's
+	// partition), in units per run that touches it.
+	Own HotKey
 }
 
-// HotKey is units per run on one partition-key value.
+// HotKey is units per run on one partition-key value (for a sharded key,
+// Key ends in "#<n>" with n the shards seen, and Units is their average).
 type HotKey struct {
 	Target string
 	Key    string
@@ -327,6 +341,9 @@ func (o Op) MaxRate() float64 {
 	return r
 }
 
+// shardSuffix matches a key's trailing shard number.
+var shardSuffix = regexp.MustCompile(`#([0-9]+)$`)
+
 // Report lists every operation metered so far, by name.
 func (m *Meter) Report() []Op {
 	m.mu.Lock()
@@ -338,10 +355,53 @@ func (m *Meter) Report() []Op {
 		}
 		n := float64(st.runs)
 		o := Op{Name: name, Runs: st.runs, Requests: float64(st.calls) / n, WCU: st.wcu / n, RCU: st.rcu / n, TableWCU: st.tableWCU / n}
+		type family struct {
+			units  float64
+			shards map[string]bool
+			runs   map[int]bool
+			top    HotKey // its key with the most units
+		}
+		families := map[string]*family{}
 		for k, u := range st.keys {
-			parts := splitKey(k)
+			f, shard := k, ""
+			if loc := shardSuffix.FindStringSubmatchIndex(k); loc != nil {
+				f, shard = k[:loc[0]], k[loc[2]:loc[3]]
+			}
+			fam := families[f]
+			if fam == nil {
+				fam = &family{shards: map[string]bool{}, runs: map[int]bool{}}
+				families[f] = fam
+			}
+			fam.units += u
+			fam.shards[shard] = true
+			for r := range st.touched[k] {
+				fam.runs[r] = true
+			}
+			if parts := splitKey(k); u > fam.top.Units {
+				fam.top = HotKey{Target: parts[1], Key: parts[2], Units: u}
+			}
+		}
+		for f, fam := range families {
+			parts := splitKey(f)
 			kind, target, key := parts[0], parts[1], parts[2]
-			h := HotKey{Target: target, Key: key, Units: u / n}
+			if st.runs > 1 && len(fam.runs) == 1 {
+				// One run's own key: another run writes another one.
+				if kind == "W" && fam.top.Units > o.Own.Units {
+					o.Own = fam.top
+				}
+				continue
+			}
+			shards := len(fam.shards)
+			if shards > 1 {
+				key += "#<" + strconv.Itoa(shards) + " shards>"
+			} else {
+				for sh := range fam.shards {
+					if sh != "" {
+						key += "#" + sh
+					}
+				}
+			}
+			h := HotKey{Target: target, Key: key, Units: fam.units / float64(shards) / n}
 			if kind == "W" && h.Units > o.HottestWrite.Units {
 				o.HottestWrite = h
 			}

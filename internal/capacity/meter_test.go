@@ -84,4 +84,29 @@ func TestMeterPricesRequestsOnTheEmulator(t *testing.T) {
 	if r := ops["put"].MaxRate(); r != 500 {
 		t.Errorf("put max rate: %v/s, want 500 (2 WCU on one key of 1,000 WCU/s)", r)
 	}
+
+	// Four runs, each writing a lead of its own whose GSI2 entry hashes to
+	// shard 0 (three runs) or 1 (one): the leads' partitions are no run's
+	// shared key, and the sharded partition counts as its shards' average.
+	for i := range 4 {
+		meter.Start("shards")
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+			"PK": s("T#t#LEAD#r" + strings.Repeat("x", i+1)), "SK": s("META"),
+			dynamo.AttrGSI2PK: s("T#t#IX#" + map[bool]string{true: "1", false: "0"}[i == 3]), dynamo.AttrGSI2SK: s("k"),
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meter.Start("")
+	for _, o := range meter.Report() {
+		if o.Name != "shards" {
+			continue
+		}
+		if o.HottestWrite.Key != "T#t#IX#<2 shards>" || o.HottestWrite.Units != 0.5 {
+			t.Errorf("sharded hottest: %+v, want T#t#IX over 2 shards at 0.5 units a run", o.HottestWrite)
+		}
+		if o.Own.Units != 1 || !strings.HasPrefix(o.Own.Key, "T#t#LEAD#r") {
+			t.Errorf("own key: %+v, want a lead's partition at 1 unit", o.Own)
+		}
+	}
 }
