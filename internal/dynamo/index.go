@@ -28,6 +28,8 @@ import (
 //	T#<t>#LEAD#<id>    ~IX#<kind>#<v>   T#<t>#IX#<kind>#<v>#<shard>        created#id / name#id / interactions#created#id
 //	T#<t>#LEAD#<id>    ~IXQ#<token>     T#<t>#Q#<first rune>#<shard>       token#id (GSI3 only)
 //
+// (GSI5 keys only on the kinds in interactionsOrderKinds.)
+//
 // kinds: all, state, owner ("-" = unassigned), site, entry, source,
 // medium, campaign (folded, first and last touch), class, tag, group,
 // sentiment (the dominant polarity, unless neutral), ticket (each status
@@ -36,25 +38,21 @@ import (
 // no index key takes every capture of a tenant; a list reads the shards in
 // parallel and merges them.
 //
-// Every entry is in the created order (GSI3). The name order (GSI4) is kept
-// only on the partitions of the console's toolbar — the unfiltered list,
-// state and owner — and the interaction order (GSI5) only on the
-// unfiltered list: every capture moves a lead in that order, and each
-// partition kept in it costs a delete and a put on the GSI (and, with ALL
-// projections, a rewrite of the entry's copies in the other two) per
-// capture. A list in the name or interaction order filtered by another
-// kind reads the unfiltered partition in that order and checks the filter
-// on each row, like any filter the index does not answer (bounded by
-// readBudget; short pages carry a cursor). The two values not indexed,
-// sentiment "neutral" and ticket "finished", are what most leads have
-// (every capture is a neutral, finished occurrence), so their partitions
-// would be nearly the unfiltered one: checking them on the rows of "all"
-// reads about one entry per row. IXQ entries hold the folded search tokens of
-// name, e-mail and phone (prefix search), partitioned by their first rune
-// (a search reads the partition of its prefix's) and sharded the same way:
-// a phone token of every lead starts with its country code. The SK prefix "~" sorts after every other
-// item of the lead, so the detail Query stops before the entries.
-// Soft-deleted leads have no entries.
+// Every entry is in the created order (GSI3) and the name order (GSI4): a
+// lead's name rarely changes, so those keys are written once. The
+// interaction order (GSI5) moves with every capture of the lead (its key
+// is the interaction count), and each partition kept in it costs a GSI5
+// delete and put per capture (and, with ALL projections, a rewrite of the
+// entry's copies in the other two GSIs); so it is kept only where it is
+// asked for: the unfiltered list, and the sentiment and ticket partitions
+// it came with ("open tickets, most occurrences first"). A list in the
+// interaction order filtered by another kind reads the unfiltered
+// partition in that order and checks the filter on each row, like any
+// filter the index does not answer (bounded by readBudget; short pages
+// carry a cursor). The two values not indexed, sentiment "neutral" and
+// ticket "finished", are what most leads have (every capture is a neutral,
+// finished occurrence), so their partitions would be nearly the unfiltered
+// one: checking them on the rows of "all" reads about one entry per row.
 const (
 	AttrGSI3PK = "GSI3PK"
 	AttrGSI3SK = "GSI3SK"
@@ -75,12 +73,9 @@ const (
 	ixShards = 2
 )
 
-// orderKinds are the kinds whose entries are in the name (GSI4) and the
-// interaction (GSI5) orders.
-var (
-	nameOrderKinds         = []string{"all", "state", "owner"}
-	interactionsOrderKinds = []string{"all"}
-)
+// interactionsOrderKinds are the kinds whose entries are in the
+// interaction order (GSI5); every entry is in the other two.
+var interactionsOrderKinds = []string{"all", "sentiment", "ticket"}
 
 // ordered reports whether entries of index key k ("<kind>#<value>" or
 // "all") are in an order kept only for kinds.
@@ -214,9 +209,7 @@ func indexEntries(l lead.Lead) map[string]map[string]types.AttributeValue {
 		e := map[string]types.AttributeValue{
 			AttrPK: s(pk), AttrSK: s(skIndex + k),
 			AttrGSI3PK: s(ipk), AttrGSI3SK: s(createdKey(l)),
-		}
-		if ordered(k, nameOrderKinds) {
-			e[AttrGSI4PK], e[AttrGSI4SK] = s(ipk), s(nameKey(l))
+			AttrGSI4PK: s(ipk), AttrGSI4SK: s(nameKey(l)),
 		}
 		if ordered(k, interactionsOrderKinds) {
 			e[AttrGSI5PK], e[AttrGSI5SK] = s(ipk), s(interactionsKey(l))

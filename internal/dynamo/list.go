@@ -81,8 +81,6 @@ func planFor(tenant string, q lead.Query) plan {
 	// The kinds whose partitions are in the query's order.
 	var kinds []string
 	switch q.SortOrDefault() {
-	case lead.SortName:
-		kinds = nameOrderKinds
 	case lead.SortMostInteractions, lead.SortOccurrencesDesc, lead.SortLeastInteractions, lead.SortOccurrences:
 		kinds = interactionsOrderKinds
 	}

@@ -66,6 +66,7 @@ func benchFilters(b *testing.B, e *env, tenant string) {
 		{"owner", lead.Query{Filter: lead.Filter{Owner: "usr_3"}}},
 		{"owner_name", lead.Query{Filter: lead.Filter{Owner: "usr_3"}, Sort: lead.SortName}},
 		{"campaign_name", lead.Query{Filter: lead.Filter{Campaign: "camp7"}, Sort: lead.SortName}},
+		{"campaign_most_interactions", lead.Query{Filter: lead.Filter{Campaign: "camp7"}, Sort: lead.SortMostInteractions}},
 		{"unassigned", lead.Query{Filter: lead.Filter{Owner: lead.OwnerUnassigned}}},
 		{"campaign", lead.Query{Filter: lead.Filter{Campaign: "camp7"}}},
 		{"tag", lead.Query{Filter: lead.Filter{Tag: "vip"}}},
