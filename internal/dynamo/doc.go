@@ -23,7 +23,7 @@
 //	T#<tenant>#RL#key#<api_key_id>       RL                       the same, per API key
 //	T#<tenant>                           APIKEY#<id>              account API key (hash of the secret, never the secret)
 //	APIKEYHASH#<sha256>                  APIKEY                   copy of the API key, by the hash of its secret
-//	T#<tenant>#LEAD#<lead_id>            ~IX#<kind>#<value>       list-index entry, keys only (GSI3/4/5, sharded; see index.go)
+//	T#<tenant>#LEAD#<lead_id>            ~IX#<kind>#<value>       list-index entry, keys only (GSI3/4; GSI5 on all, sentiment, ticket; sharded; see index.go)
 //	T#<tenant>#LEAD#<lead_id>            ~IXQ#<token>             search-token entry, keys only (GSI3 T#<t>#Q#<first rune>)
 //	T#<tenant>#LEAD#<lead_id>            PURGE                    soft-deleted lead's purge entry (GSI2 PURGE#<n>; see purge.go)
 //	T#<tenant>#LEAD#<lead_id>            DUP#<other>#<kind>#<v>   duplicate candidate a capture recorded (capture.go)
