@@ -77,11 +77,11 @@ const (
 // interaction order (GSI5); every entry is in the other two.
 var interactionsOrderKinds = []string{"all", "sentiment", "ticket"}
 
-// ordered reports whether entries of index key k ("<kind>#<value>" or
-// "all") are in an order kept only for kinds.
-func ordered(k string, kinds []string) bool {
+// inInteractionOrder reports whether the entries of index key k
+// ("<kind>#<value>" or "all") are in the interaction order.
+func inInteractionOrder(k string) bool {
 	kind, _, _ := strings.Cut(k, "#")
-	return slices.Contains(kinds, kind)
+	return slices.Contains(interactionsOrderKinds, kind)
 }
 
 // indexed reports whether a value of kind has its own index partition.
@@ -211,7 +211,7 @@ func indexEntries(l lead.Lead) map[string]map[string]types.AttributeValue {
 			AttrGSI3PK: s(ipk), AttrGSI3SK: s(createdKey(l)),
 			AttrGSI4PK: s(ipk), AttrGSI4SK: s(nameKey(l)),
 		}
-		if ordered(k, interactionsOrderKinds) {
+		if inInteractionOrder(k) {
 			e[AttrGSI5PK], e[AttrGSI5SK] = s(ipk), s(interactionsKey(l))
 		}
 		out[skIndex+k] = e

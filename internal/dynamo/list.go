@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 
@@ -78,15 +77,15 @@ func planFor(tenant string, q lead.Query) plan {
 			search:  p,
 		}
 	}
-	// The kinds whose partitions are in the query's order.
-	var kinds []string
+	// Only some partitions are in the interaction order (index.go).
+	var byInteractions bool
 	switch q.SortOrDefault() {
 	case lead.SortMostInteractions, lead.SortOccurrencesDesc, lead.SortLeastInteractions, lead.SortOccurrences:
-		kinds = interactionsOrderKinds
+		byInteractions = true
 	}
 	k := "all"
 	for _, sel := range selectivity {
-		if v := sel.value(f); indexed(sel.kind, v) && (kinds == nil || slices.Contains(kinds, sel.kind)) {
+		if v := sel.value(f); indexed(sel.kind, v) && (!byInteractions || inInteractionOrder(sel.kind)) {
 			k = sel.kind + "#" + v
 			break
 		}
