@@ -312,7 +312,7 @@ type Op struct {
 }
 
 // HotKey is units per run on one partition-key value (for a sharded key,
-// Key ends in "#<n>" with n the shards seen, and Units is their average).
+// Key ends in "#<n shards>", n the shards seen, and Units is their average).
 type HotKey struct {
 	Target string
 	Key    string
