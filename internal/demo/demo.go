@@ -225,6 +225,17 @@ func Seed(ctx context.Context, st Store, iss Issuer, secrets Secrets, now time.T
 		}
 		secrets[TokenEnv[u.ID]] = tok
 	}
+	// The leads, their timeline and their history are written once: their
+	// times follow now, so capturing them again at a later start would add
+	// one more interaction to every demo conversation whose body changed
+	// (and another timeline item). The first demo lead's external id tells
+	// whether a persisted table has them (make dev -fresh starts over).
+	first := Leads(now)[0].Request.ExternalID
+	if h, err := st.At(now).KeyHolder(ctx, TenantID, lead.ExternalKey(site.ID, first)); err != nil {
+		return fmt.Errorf("demo: seeded already? %w", err)
+	} else if h.LeadID != "" {
+		return nil
+	}
 	for i, dl := range append(Leads(now), DuplicatePair(now)...) {
 		meta := capture.Meta{IP: fmt.Sprintf("177.%d.10.%d", 20+i, 40+i), Country: "BR", Region: "SP", City: "São Paulo", Now: dl.At}
 		c, err := capture.Normalize(site, dl.Request, meta)
@@ -248,8 +259,8 @@ type Lead struct {
 }
 
 // Leads are the demo captures: Portuguese names, real-looking campaigns and
-// chatbot transcripts, spread over the last hours. External ids make
-// re-seeding a no-op.
+// chatbot transcripts, spread over the last hours. Seed writes them once
+// (see Seed); their external ids would make a capture again a repeat.
 func Leads(now time.Time) []Lead {
 	at := func(min int) string { return now.Add(-time.Duration(min) * time.Minute).UTC().Format(time.RFC3339) }
 	msg := func(from, text string, min int) capture.RequestMessage {
