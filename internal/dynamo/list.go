@@ -77,20 +77,7 @@ func planFor(tenant string, q lead.Query) plan {
 			search:  p,
 		}
 	}
-	// Only some partitions are in the interaction order (index.go).
-	var byInteractions bool
-	switch q.SortOrDefault() {
-	case lead.SortMostInteractions, lead.SortOccurrencesDesc, lead.SortLeastInteractions, lead.SortOccurrences:
-		byInteractions = true
-	}
-	k := "all"
-	for _, sel := range selectivity {
-		if v := sel.value(f); indexed(sel.kind, v) && (!byInteractions || inInteractionOrder(sel.kind)) {
-			k = sel.kind + "#" + v
-			break
-		}
-	}
-	pl := plan{pks: ixPKs(tenant, k), keyCond: "#pk = :pk", values: map[string]types.AttributeValue{}}
+	pl := plan{keyCond: "#pk = :pk", values: map[string]types.AttributeValue{}}
 	switch q.SortOrDefault() {
 	case lead.SortNewest, lead.SortOldest:
 		pl.index, pl.pkAttr, pl.skAttr = IndexGSI3, AttrGSI3PK, AttrGSI3SK
@@ -114,6 +101,16 @@ func planFor(tenant string, q lead.Query) plan {
 	case lead.SortLeastInteractions, lead.SortOccurrences:
 		pl.index, pl.pkAttr, pl.skAttr, pl.forward = IndexGSI5, AttrGSI5PK, AttrGSI5SK, true
 	}
+	// The most selective filter with a partition in that order: only some
+	// partitions are in the interaction order (index.go).
+	k := "all"
+	for _, sel := range selectivity {
+		if v := sel.value(f); indexed(sel.kind, v) && (pl.index != IndexGSI5 || inInteractionOrder(sel.kind)) {
+			k = sel.kind + "#" + v
+			break
+		}
+	}
+	pl.pks = ixPKs(tenant, k)
 	return pl
 }
 
